@@ -1,0 +1,139 @@
+"""Does learning from corrections stick, without forgetting? Measured on drawings the model misreads.
+
+    python benchmarks/learning_eval.py [--corrections 20] [--model PATH]
+
+1. Re-draws MNIST test digits 0-4999 as Paint canvases (benchmarks/drawings.py) and reads them with
+   the shipped model until it has found --corrections drawings it gets wrong.
+2. Corrects them one after another with the project's learning (nn.learn), exactly as
+   `python -m nn learn` does, twice: with MNIST on disk to rehearse, and without (a fresh clone).
+3. Reports: share read right just after its own correction; share still right after all of them;
+   a second drawing of each corrected digit in the same style (a distorted copy) before and after;
+   other drawings (re-drawn test digits 5000-5999 and stroke digits) before and after; the MNIST
+   test digits 5000-9999 (never corrected) before and after; seconds per correction.
+Needs MNIST: ../shared/data/mnist.npz on development machines, else data/mnist_*.csv.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.drawing_eval import make_drawings, mnist_test  # noqa: E402
+from nn.augment import distort  # noqa: E402
+from nn.data import load_digits  # noqa: E402
+from nn.learn import COPY_DISTORTION, LearnSettings, learn  # noqa: E402
+from nn.network import scale_pixels  # noqa: E402
+from nn.persist import PRETRAINED, load_model  # noqa: E402
+from nn.preprocess import preprocess  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data" / "mnist.npz"
+
+
+def mnist_rehearsal(n=5000):
+    """MNIST training digits to rehearse, as a user with MNIST in data/ has them."""
+    source = SHARED if SHARED.exists() else ROOT / "data" / "mnist_train.csv"
+    images, labels = load_digits(source, split="train")
+    return images[:n], labels[:n]
+
+
+def misread(net, drawings, wanted):
+    """The first `wanted` (28x28 input, label) pairs that the network gets wrong."""
+    found = []
+    for path, label, *_ in drawings:
+        image = preprocess(path).image
+        if net.predict(scale_pixels(image[None]))[0] != label:
+            found.append((image, label))
+            if len(found) == wanted:
+                break
+    return found
+
+
+def accuracy(net, images, labels):
+    return float(np.mean(net.predict(scale_pixels(images)) == labels))
+
+
+def run(base, corrections, others, same_style, held_out, mnist, settings):
+    """Correct each misread drawing in turn; measure before and after."""
+    net = load_model(base)
+    images = np.stack([c[0] for c in corrections])
+    labels = np.array([c[1] for c in corrections])
+    before = {"other drawings": accuracy(net, *others), "same style": accuracy(net, same_style, labels),
+              "MNIST held out": accuracy(net, *held_out)}
+    right_after, seconds, steps = [], [], []
+    for i, (image, label) in enumerate(corrections):
+        earlier = (images[:i], labels[:i]) if i else None
+        start = time.perf_counter()
+        result = learn(net, image, label, earlier=earlier, mnist=mnist, settings=settings)
+        seconds.append(time.perf_counter() - start)
+        right_after.append(result.fixed)
+        steps.append(result.steps)
+    after = {"other drawings": accuracy(net, *others), "same style": accuracy(net, same_style, labels),
+             "MNIST held out": accuracy(net, *held_out)}
+    return {"corrections": len(corrections), "right_after_own_correction": float(np.mean(right_after)),
+            "still_right_at_end": accuracy(net, images, labels), "before": before, "after": after,
+            "seconds_per_correction_median": float(np.median(seconds)),
+            "seconds_per_correction_max": float(np.max(seconds)), "steps_median": float(np.median(steps))}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corrections", type=int, default=20)
+    parser.add_argument("--model", type=Path, default=PRETRAINED)
+    parser.add_argument("--settings", type=json.loads, default={},
+                        help='LearnSettings to change, as JSON, e.g. \'{"learning_rate": 3e-4}\'')
+    parser.add_argument("--without-mnist-only", action="store_true")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "learning.json")
+    args = parser.parse_args()
+    data = mnist_test()
+    if data is None:
+        print("skipped: no MNIST found (../shared/data/mnist.npz or data/mnist_test.csv)")
+        return 0
+    test_images, test_labels = data
+    net = load_model(args.model)
+    with tempfile.TemporaryDirectory() as folder:
+        source = make_drawings(test_images[:5000], test_labels[:5000], 0, 1, Path(folder) / "a")
+        corrections = misread(net, source, args.corrections)
+        other = make_drawings(test_images[5000:6000], test_labels[5000:6000], 10, 2, Path(folder) / "b")
+        others = (np.stack([preprocess(p).image for p, *_ in other]), np.array([d[1] for d in other]))
+    same_style = distort(np.stack([c[0] for c in corrections]), np.random.default_rng(99), COPY_DISTORTION)
+    held_out = (test_images[5000:], test_labels[5000:])
+    settings = LearnSettings(**args.settings)
+    report = {"model": args.model.name, "settings": settings.record()}
+    modes = [("without MNIST (fresh clone)", None)]
+    if not args.without_mnist_only:
+        modes.insert(0, ("with MNIST in data/", mnist_rehearsal()))
+    for name, mnist in modes:
+        report[name] = run(args.model, corrections, others, same_style, held_out, mnist, settings)
+    _print(report)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    runs = [r for k, r in report.items() if k not in ("model", "settings")]
+    worst = max(r["before"]["MNIST held out"] - r["after"]["MNIST held out"] for r in runs)
+    ok = worst <= 0.003 and all(r["right_after_own_correction"] == 1 for r in runs)
+    print(f"\nlargest MNIST drop {worst * 100:.2f} points (bar: 0.30); "
+          f"{'meets' if ok else 'MISSES'} the bars")
+    return 0 if ok else 1
+
+
+def _print(report):
+    for name, r in report.items():
+        if name in ("model", "settings"):
+            continue
+        print(f"\n{name}: {r['corrections']} misread drawings corrected one after another")
+        print(f"  right just after its own correction: {r['right_after_own_correction']:.0%}")
+        print(f"  still right after all corrections:   {r['still_right_at_end']:.0%}")
+        for key in r["before"]:
+            print(f"  {key:36} {r['before'][key]:.2%} -> {r['after'][key]:.2%}")
+        print(f"  seconds per correction: median {r['seconds_per_correction_median']:.2f}, "
+              f"max {r['seconds_per_correction_max']:.2f} ({r['steps_median']:.0f} steps median)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

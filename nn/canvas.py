@@ -1,0 +1,224 @@
+"""Draw a digit in the notebook: a canvas widget that reads it as the stroke ends and learns from a
+press of the right digit's button.
+
+The widget records the points of every stroke it receives and renders them itself with
+`strokes_to_image` (a pure function), then runs the same pipeline as the Paint path: preprocessing,
+prediction, and `interactive.correct` for a correction. Built on ipycanvas and ipywidgets, which
+work in JupyterLab, Jupyter Notebook 7 and VS Code.
+"""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from . import interactive
+from .errors import NNError
+from .preprocess import preprocess_grey
+
+SIZE = 280                # canvas pixels, square
+BRUSH = 22                # brush diameter: about MNIST's stroke width relative to a digit filling the canvas
+
+
+def strokes_to_image(strokes, size=SIZE):
+    """Render strokes as a white-on-black uint8 image (size, size).
+
+    strokes: a list of (points, width): points a list of (x, y) canvas pixels, width the brush diameter.
+    Each stroke is a round-capped, round-joined line through its points; a single point is a dot.
+    """
+    image = np.zeros((size, size), np.uint8)
+    for points, width in strokes:
+        pts = np.round(np.asarray(points, np.float64).reshape(-1, 2) * 16).astype(np.int32)
+        if len(pts) == 0:
+            continue
+        radius = max(1, int(round(width / 2)))
+        # A polyline of one point draws nothing, and joins between short segments can show gaps:
+        # a disc at every point gives the round brush a real pen leaves.
+        cv2.polylines(image, [pts], False, 255, thickness=max(1, int(round(width))),
+                      lineType=cv2.LINE_AA, shift=4)
+        for x, y in pts:
+            cv2.circle(image, (int(x), int(y)), radius * 16, 255, -1, lineType=cv2.LINE_AA, shift=4)
+    return image
+
+
+class DrawingPad:
+    """The canvas, its buttons, and the guess; see show() for how a notebook gets one."""
+
+    def __init__(self, model_path=interactive.USER_MODEL, samples_path=interactive.USER_SAMPLES,
+                 image_path="test_image.png"):
+        import ipywidgets as w
+        from ipycanvas import Canvas
+
+        self.model_path, self.samples_path, self.image_path = model_path, samples_path, image_path
+        self.strokes, self.drawing_now = [], False
+        self.net, _, which = interactive.load_current_model(model_path)
+        self.prediction = None
+        self.canvas = Canvas(width=SIZE, height=SIZE,
+                             layout=w.Layout(width=f"{SIZE}px", height=f"{SIZE}px"))
+        self.canvas.on_mouse_down(self._start)
+        self.canvas.on_mouse_move(self._extend)
+        self.canvas.on_mouse_up(self._finish)
+        self.canvas.on_mouse_out(self._finish)
+        self.canvas.on_touch_start(lambda touches: self._start(*touches[0]))
+        self.canvas.on_touch_move(lambda touches: self._extend(*touches[0]))
+        self.canvas.on_touch_end(lambda touches: self._finish())
+        self.guess = w.HTML(_guess_html(None))
+        self.bars = w.HTML(_bars_html(None))
+        self.status = w.HTML(which)
+        self.digit_buttons = [w.Button(description=str(d), layout=w.Layout(width="38px"),
+                                       tooltip=f"it is a {d}: learn it") for d in range(10)]
+        for d, button in enumerate(self.digit_buttons):
+            button.on_click(lambda _, d=d: self.correct(d))
+        actions = {"Clear": self.clear, "Undo last correction": self.undo,
+                   "Reset to pretrained": self.reset, f"Save as {Path(image_path).name}": self.save}
+        self.action_buttons = []
+        for label, action in actions.items():
+            button = w.Button(description=label, layout=w.Layout(width="auto"))
+            button.on_click(lambda _, action=action: action())
+            self.action_buttons.append(button)
+        self.widget = w.VBox([
+            w.HBox([self.canvas, w.VBox([self.guess, self.bars], layout=w.Layout(margin="0 0 0 16px"))]),
+            w.HTML("Wrong? Press the right digit to teach it:"), w.HBox(self.digit_buttons),
+            w.HBox(self.action_buttons), self.status])
+        self.clear()
+
+    # --- drawing -----------------------------------------------------------------------------------
+
+    def _start(self, x, y):
+        self.drawing_now = True
+        self.strokes.append(([(x, y)], BRUSH))
+        self._dot(x, y)
+
+    def _extend(self, x, y):
+        if not self.drawing_now:
+            return
+        points = self.strokes[-1][0]
+        x0, y0 = points[-1]
+        points.append((x, y))
+        self.canvas.stroke_line(x0, y0, x, y)
+
+    def _finish(self, x=None, y=None):
+        if not self.drawing_now:
+            return
+        self.drawing_now = False
+        if x is not None:
+            self._extend(x, y)
+        self.predict()
+
+    def _dot(self, x, y):
+        self.canvas.fill_circle(x, y, BRUSH / 2)
+
+    # --- actions -----------------------------------------------------------------------------------
+
+    def image(self):
+        """What has been drawn, as a white-on-black uint8 image."""
+        return strokes_to_image(self.strokes)
+
+    def predict(self):
+        """Read the drawing and show the guess and the ten probabilities."""
+        try:
+            drawing = preprocess_grey(self.image().astype(np.float32) / 255, name="the canvas")
+        except NNError as e:
+            self.prediction = None
+            self.guess.value, self.bars.value = _guess_html(None), _bars_html(None)
+            self.status.value = str(e)
+            return
+        self.prediction = interactive.predict_drawings(self.net, [drawing])[0]
+        self.guess.value = _guess_html(self.prediction)
+        self.bars.value = _bars_html(self.prediction.probabilities)
+
+    def correct(self, digit):
+        """Learn that the drawing is `digit` (the same function as the typed correction), and keep it."""
+        if self.prediction is None:
+            self.status.value = "Draw a digit first, then press the right digit."
+            return
+        self.net, learned = interactive.correct(self.prediction.drawing, digit, self.model_path,
+                                                self.samples_path)
+        self.status.value = (f"Learned that this is a {digit} in {learned.steps} steps "
+                             f"({learned.seconds:.2f} s); saved your model.")
+        self.predict()
+
+    def undo(self):
+        message = interactive.undo_last_correction(self.model_path, self.samples_path)
+        self._reload(message.capitalize())
+
+    def reset(self):
+        interactive.reset(self.model_path)
+        self._reload("Back to the pretrained model.")
+
+    def _reload(self, message):
+        self.net, _, which = interactive.load_current_model(self.model_path)
+        self.status.value = f"{message} Now {which}."
+        if self.strokes:
+            self.predict()
+
+    def save(self):
+        """Write the drawing to image_path (white on black), atomically."""
+        from .persist import atomic_write
+
+        ok, png = cv2.imencode(".png", self.image())
+        with atomic_write(self.image_path) as f:
+            f.write(png.tobytes())
+        self.status.value = f"Saved the drawing as {self.image_path}."
+
+    def clear(self):
+        self.strokes, self.drawing_now, self.prediction = [], False, None
+        self.canvas.fill_style = "black"
+        self.canvas.fill_rect(0, 0, SIZE, SIZE)
+        self.canvas.stroke_style = self.canvas.fill_style = "white"
+        self.canvas.line_width = BRUSH
+        self.canvas.line_cap = self.canvas.line_join = "round"
+        self.guess.value, self.bars.value = _guess_html(None), _bars_html(None)
+
+
+def _guess_html(prediction):
+    if prediction is None:
+        return "<h3 class='nn-guess'>Draw a digit</h3>"
+    text = f"Guess: {prediction.digit} ({prediction.confidence:.0%})"
+    note = f"<br><small>unsure: maybe {prediction.runner_up}</small>" if prediction.unsure else ""
+    return f"<h3 class='nn-guess'>{text}</h3>{note}"
+
+
+def _bars_html(probabilities):
+    if probabilities is None:
+        probabilities = np.zeros(10)
+    top = int(np.argmax(probabilities)) if probabilities.any() else -1
+    rows = "".join(
+        f"<div style='display:flex;align-items:center;height:18px;font-family:monospace'>{d}&nbsp;"
+        f"<div style='background:{'#f28e2b' if d == top else '#999'};height:12px;"
+        f"width:{p * 160:.0f}px'></div>&nbsp;{p:.0%}</div>" for d, p in enumerate(probabilities))
+    return f"<div class='nn-bars'>{rows}</div>"
+
+
+PAINT_PATH = ("No canvas here: this notebook app cannot show Jupyter widgets (or ipycanvas is not "
+              "installed). Draw in Paint instead, save it as test_image.png, and run the notebook "
+              "from the top (sections 2-5).")
+
+
+def show(model_path=interactive.USER_MODEL, samples_path=interactive.USER_SAMPLES,
+         image_path="test_image.png"):
+    """Display a DrawingPad, or say how to use the Paint path where widgets cannot work."""
+    from IPython.display import display
+
+    try:
+        pad = DrawingPad(model_path, samples_path, image_path)
+    except ImportError:
+        print(PAINT_PATH)
+        return None
+    display(pad.widget)
+    if not interactive_frontend():
+        print("No canvas above? " + PAINT_PATH.split(": ", 1)[1])
+    return pad
+
+
+def interactive_frontend():
+    """Whether a person's notebook app is attached, rather than a headless runner.
+
+    Apps that show widgets (JupyterLab, Notebook 7, VS Code) also answer input(), and say so in each
+    execute request; headless runners (nbclient, papermill, nbconvert) say they cannot, and show no
+    widgets either. IPython in a terminal has no kernel and no widgets.
+    """
+    from IPython import get_ipython
+
+    kernel = getattr(get_ipython(), "kernel", None)
+    return bool(kernel is not None and getattr(kernel, "_allow_stdin", False))

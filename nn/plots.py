@@ -1,0 +1,113 @@
+"""The pictures the notebooks show. The only module that imports matplotlib."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def show_digits(images, titles=None, cols=10, size=1.2):
+    """A grid of 28x28 digits (rows of a (n, 784) or (n, 28, 28) array), each with an optional title."""
+    images = np.asarray(images).reshape(-1, 28, 28)
+    rows = -(-len(images) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * size, rows * size * 1.15), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            ax.imshow(images[i], cmap="gray", vmin=0, vmax=255)
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history, validation_name="validation"):
+    """Loss and accuracy per epoch, training next to the held-out digits."""
+    epochs = np.arange(1, len(history.loss) + 1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    left.plot(epochs, history.loss, "o-", label="training (distorted digits)")
+    right.plot(epochs, np.array(history.accuracy) * 100, "o-", label="training (distorted digits)")
+    if history.val_loss:
+        left.plot(epochs, history.val_loss, "s-", label=validation_name)
+        right.plot(epochs, np.array(history.val_accuracy) * 100, "s-", label=validation_name)
+    left.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss", yscale="log")
+    right.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(labels, predictions):
+    """10x10 counts: row = the true digit, column = what the network said; mistakes off the diagonal."""
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    ConfusionMatrixDisplay.from_predictions(labels, predictions, ax=ax, colorbar=False, cmap="Blues")
+    ax.set(xlabel="network's answer", ylabel="true digit", title="Confusion matrix")
+    fig.tight_layout()
+    return fig
+
+
+def plot_mistakes(images, labels, probabilities, n=30):
+    """The digits the network got wrong, most confident mistakes first, titled 'true -> said (p%)'."""
+    predictions = probabilities.argmax(1)
+    wrong = np.flatnonzero(predictions != labels)
+    wrong = wrong[np.argsort(-probabilities[wrong, predictions[wrong]])][:n]
+    titles = [f"{labels[i]}→{predictions[i]} ({probabilities[i, predictions[i]]:.0%})" for i in wrong]
+    return show_digits(images[wrong], titles)
+
+
+def plot_weights(W1, n=40, cols=10):
+    """Each hidden unit's 784 incoming weights as a 28x28 picture: the pattern that excites it most.
+
+    Red pixels push the unit up, blue push it down; each picture has its own colour scale.
+    """
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.1))
+    for unit, ax in enumerate(axes.flat):
+        w = W1[:, unit].reshape(28, 28)
+        limit = np.abs(w).max()
+        ax.imshow(w, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.axis("off")
+    fig.suptitle(f"Incoming weights of the first {n} hidden units")
+    fig.tight_layout()
+    return fig
+
+
+def plot_probabilities(probabilities, ax=None):
+    """A bar for each digit 0-9, the network's chosen digit highlighted."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 2.8))
+    colours = ["tab:gray"] * 10
+    colours[int(np.argmax(probabilities))] = "tab:orange"
+    ax.bar(range(10), np.asarray(probabilities) * 100, color=colours)
+    ax.set(xticks=range(10), xlabel="digit", ylabel="probability (%)", ylim=(0, 100))
+    return ax.figure
+
+
+def plot_steps(drawing, cols=4):
+    """Each preprocessing step's image side by side, ending with exactly what the network sees."""
+    steps = list(drawing.steps.items())
+    rows = -(-len(steps) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 3, rows * 3.2), squeeze=False)
+    for ax, (i, (title, image)) in zip(axes.flat, enumerate(steps), strict=False):
+        ax.imshow(image, cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"{i + 1}. {title}\n{image.shape[1]}x{image.shape[0]} px", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in axes.flat[len(steps):]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_prediction(drawing, probabilities):
+    """What the network saw (28x28) next to its ten probabilities."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3), gridspec_kw={"width_ratios": [1, 2.4]})
+    left.imshow(drawing.image, cmap="gray", vmin=0, vmax=255)
+    left.set_title("what the network sees (28x28)", fontsize=9)
+    left.axis("off")
+    plot_probabilities(probabilities, right)
+    right.set_title(f"its guess: {int(np.argmax(probabilities))}", fontsize=10)
+    fig.tight_layout()
+    return fig

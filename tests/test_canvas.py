@@ -1,0 +1,112 @@
+"""The drawing widget without a browser: strokes become an image, the pad predicts, learns, undoes,
+resets and saves through the same functions as the rest of the notebook."""
+
+import cv2
+import numpy as np
+import pytest
+
+from benchmarks.drawings import STROKES, _smooth
+from nn.canvas import BRUSH, SIZE, strokes_to_image
+from nn.persist import PRETRAINED, load_model
+from nn.preprocess import read_grey
+
+ipycanvas = pytest.importorskip("ipycanvas")
+
+
+def test_a_single_point_is_a_round_dot_of_the_brush_size():
+    image = strokes_to_image([([(140, 140)], 20)])
+    ys, xs = np.nonzero(image > 127)
+    assert np.ptp(ys) + 1 in (20, 21) and np.ptp(xs) + 1 in (20, 21)
+    disc = np.pi * 10.5**2                   # radius 10 around the pixel centre, plus half a pixel
+    assert abs((image > 127).sum() - disc) < 0.05 * disc
+
+
+def test_a_stroke_is_as_long_as_its_points_plus_the_round_caps():
+    image = strokes_to_image([([(50, 100), (150, 100), (200, 100)], 10)])
+    ys, xs = np.nonzero(image > 127)
+    assert (xs.min(), xs.max()) in [(45, 205), (45, 204), (46, 205), (46, 204)]
+    assert np.ptp(ys) + 1 in (10, 11, 12)           # the brush width, give or take a pixel each side
+    assert image.shape == (SIZE, SIZE) and image.dtype == np.uint8
+
+
+def test_no_strokes_is_a_black_image():
+    assert strokes_to_image([]).max() == 0
+
+
+def stroke_seven(scale=200, left=50, top=40):
+    (points,) = STROKES[7]
+    curve = _smooth(np.array(points))
+    return [([(left + x * scale * 0.7, top + y * scale) for x, y in curve], BRUSH)]
+
+
+@pytest.fixture
+def pad(tmp_path):
+    from nn.canvas import DrawingPad
+
+    return DrawingPad(tmp_path / "user.npz", tmp_path / "samples.csv", tmp_path / "drawn.png")
+
+
+def draw(pad, strokes):
+    for points, _ in strokes:
+        pad._start(*points[0])
+        for x, y in points[1:]:
+            pad._extend(x, y)
+        pad._finish()
+
+
+def test_the_pad_reads_a_drawn_seven_when_the_stroke_ends(pad):
+    assert "Draw a digit" in pad.guess.value
+    draw(pad, stroke_seven())
+    assert pad.prediction.digit == 7
+    assert "Guess: 7" in pad.guess.value and "nn-bars" in pad.bars.value
+
+
+ONE_WITH_A_LONG_FLAG = [([(60, 100), (170, 40), (170, 250)], BRUSH)]    # the pretrained model says 7
+
+
+def test_a_correction_button_learns_keeps_and_can_be_undone(pad, tmp_path):
+    draw(pad, ONE_WITH_A_LONG_FLAG)
+    assert pad.prediction.digit == 7, "a misread to correct"
+    pretrained = PRETRAINED.read_bytes()
+    pad.digit_buttons[1].click()
+    assert pad.prediction.digit == 1 and "Guess: 1" in pad.guess.value
+    assert load_model(tmp_path / "user.npz").record["corrections"][-1]["label"] == 1
+    assert PRETRAINED.read_bytes() == pretrained
+    pad.undo()
+    assert not (tmp_path / "user.npz").exists() and not (tmp_path / "samples.csv").exists()
+    assert pad.prediction.digit == 7, "after undo the pretrained model reads it as before"
+
+
+def test_undo_after_two_corrections_restores_the_first(pad, tmp_path):
+    draw(pad, stroke_seven())
+    pad.correct(1)
+    first = (tmp_path / "user.npz").read_bytes()
+    pad.correct(2)
+    pad.undo()
+    assert (tmp_path / "user.npz").read_bytes() == first
+    assert len((tmp_path / "samples.csv").read_text().splitlines()) == 2    # header + the first
+    assert "nothing to undo" in pad.status.value.lower() or pad.undo() is None
+
+
+def test_reset_and_clear(pad, tmp_path):
+    draw(pad, stroke_seven())
+    pad.correct(1)
+    pad.reset()
+    assert not (tmp_path / "user.npz").exists() and pad.prediction.digit == 7
+    pad.clear()
+    assert pad.strokes == [] and pad.prediction is None and "Draw a digit" in pad.guess.value
+
+
+def test_save_writes_what_was_drawn_as_a_png(pad, tmp_path):
+    draw(pad, stroke_seven())
+    pad.save()
+    saved = cv2.imread(str(tmp_path / "drawn.png"), cv2.IMREAD_GRAYSCALE)
+    assert np.array_equal(saved, pad.image())
+    assert np.allclose(read_grey(tmp_path / "drawn.png"), pad.image() / 255)
+
+
+def test_a_click_without_a_drawing_says_what_to_do(pad):
+    pad.correct(3)
+    assert "Draw a digit first" in pad.status.value
+    pad.predict()                                     # an empty canvas
+    assert pad.prediction is None and "no digit found in the canvas" in pad.status.value

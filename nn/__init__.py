@@ -1,23 +1,28 @@
 """A digit recognizer written from scratch in numpy, one idea per module:
 
-network      the math: layers, ReLU, softmax, cross-entropy, one-hot, forward and backward passes
+layers       the building blocks: Dense, ReLU, Dropout, softmax + cross-entropy, each with its backward
+conv         convolution, max pooling and flatten layers (part 2)
+network      a list of layers: forward, backward, predict; one flat buffer of parameters
 gradcheck    numerical gradients, to check backpropagation
 optim        SGD with momentum, Adam, the learning-rate schedule
 augment      random distortions of training digits
-train        the mini-batch training loop
+train        the mini-batch training loop, and the one training pipeline the CLI and notebook share
 data         reading and checking digits files; downloading MNIST
+paths        where files live, and writing them atomically
 persist      saving and loading models safely
 preprocess   a drawing file -> the 28x28 input the network was trained on
 learn        learning from one correction without forgetting
-interactive  the user's side: which model, predicting a drawing, keeping corrections, reset, undo
+user_model   the user's model: which model is used, corrections, undo, reset, their samples
+interactive  predictions of drawings, and the notebook's questions
 canvas       the drawing widget for the notebook
 plots        the pictures the notebooks show
 cli          python -m nn ...
 """
 
 from .errors import NNError
-from .network import Network, cross_entropy, one_hot, relu, scale_pixels, softmax
+from .layers import cross_entropy, one_hot, relu, softmax
+from .network import Network, mlp, scale_pixels
 from .persist import load_model, save_model
 
-__all__ = ["NNError", "Network", "cross_entropy", "load_model", "one_hot", "relu", "save_model",
+__all__ = ["NNError", "Network", "cross_entropy", "load_model", "mlp", "one_hot", "relu", "save_model",
            "scale_pixels", "softmax"]

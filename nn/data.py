@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import NNError
-from .persist import PROJECT, atomic_write
+from .paths import USER_SAMPLES, atomic_write
 
 PIXELS = 784
 CSV_HEADER = "label," + ",".join(f"pixel{i}" for i in range(PIXELS))
@@ -35,7 +35,6 @@ MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
 CSV_NAMES = {"train": "mnist_train.csv", "test": "mnist_test.csv"}
-USER_SAMPLES = PROJECT / "data" / "user_samples.csv"   # the drawings a user corrected, MNIST CSV layout
 
 
 def load_digits(path, split="train", rows=None):

@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 
 from .augment import SMOOTH, Distortion, distort
-from .network import one_hot, scale_pixels, softmax
+from .layers import one_hot, softmax
+from .network import scale_pixels
 from .optim import make_optimizer
 
 
@@ -83,18 +84,20 @@ def learn(net, image, label, earlier=None, mnist=None, settings=LearnSettings())
     # The teacher's soft answers: the network as it was before this correction.
     teacher = softmax(np.log(np.clip(net.predict_proba(pseudo_X), 1e-30, 1)) / s.temperature)
     before = net.predict_proba(scale_pixels(image))[0]
-    optimizer = make_optimizer(s.optimizer, net.params)
+    optimizer = make_optimizer(s.optimizer, net)
     steps = 0
     while steps < s.max_steps:
         X, Y, pick = _batch(image, label, earlier, mnist, pseudo_X.shape[0], rng, s)
         X_all = np.concatenate([scale_pixels(X, net.dtype), pseudo_X[pick]])
-        P, cache = net.forward(X_all)
+        logits = net.forward(X_all)
+        P = softmax(logits)
         if P[0, label] >= s.target:
             break
-        dZ = _output_gradient(P, cache["logits"], Y, teacher[pick], s)
+        dZ = _output_gradient(P, logits, Y, teacher[pick], s)
         # Most corrections take a few steps; one far from what the network believes (a clear 7 said
         # to be a 1) gets a doubled learning rate every 20 steps rather than giving up.
-        optimizer.step(net.backward(cache, None, dZ=dZ), s.learning_rate * 2 ** (steps // 20))
+        net.backward(dZ)
+        optimizer.step(s.learning_rate * 2 ** (steps // 20))
         steps += 1
     after = net.predict_proba(scale_pixels(image))[0]
     return Learned(label, steps, before, after, time.perf_counter() - start)

@@ -1,50 +1,20 @@
-"""The network itself: a stack of fully connected layers, ReLU between them, softmax at the end.
+"""The network: a list of layers, run forwards to predict and backwards to learn.
 
-Everything a learner needs to follow one training step is here, written out by hand in numpy:
-the forward pass, the loss, and backpropagation. Training loops, optimisers and data live in
-their own modules. Shapes follow the notebook: rows are examples, so a batch X is (m, 784) and
-every layer computes Z = A_prev @ W + b.
+Everything a learner needs to follow one training step is here and in layers.py, written out by hand
+in numpy: the forward pass, the loss, and backpropagation. Training loops, optimisers and data live
+in their own modules. Rows are examples: a batch X is (m, 784), and the network reshapes it to the
+first layer's input shape (a convolution wants (m, 28, 28, 1)).
 
-Left out on purpose: convolutions, batch norm, autograd. The point is that each gradient below is
-one line a learner can check against the notebook's derivation (and the tests check it numerically).
+All parameters live in one flat float32 array, `flat`; each layer's W and b are views into it, and
+their gradients views into `flat_grad`. An optimiser updates `flat` in place, so every layer (and any
+array a caller holds from `net.params`) sees the new values at once.
 """
+
+import copy
 
 import numpy as np
 
-
-def relu(Z):
-    """ReLU(z) = max(0, z), elementwise. Z: any shape -> same shape."""
-    return np.maximum(Z, 0)
-
-
-def softmax(Z):
-    """Turn scores into probabilities, row by row.
-
-    softmax(z)_k = exp(z_k - max z) / sum_j exp(z_j - max z)
-    Subtracting the row maximum changes nothing mathematically and keeps exp() from overflowing.
-    Z: (m, 10) -> (m, 10), each row sums to 1.
-    """
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    return E / E.sum(axis=1, keepdims=True)
-
-
-def cross_entropy(P, Y):
-    """Average loss of predicted probabilities P against one-hot (or soft) targets Y.
-
-    L = -(1/m) * sum_i sum_k Y_ik * log(P_ik)
-    P is clipped away from 0 so that a confident wrong answer costs a large number, not infinity.
-    P, Y: (m, 10) -> a float.
-    """
-    m = P.shape[0]
-    return float(-np.sum(Y * np.log(np.clip(P, 1e-12, 1.0))) / m)
-
-
-def one_hot(labels, classes=10, dtype=np.float32):
-    """Labels (m,) of integers 0..classes-1 -> Y (m, classes), a 1 in each row's label column."""
-    labels = np.asarray(labels)
-    Y = np.zeros((labels.size, classes), dtype=dtype)
-    Y[np.arange(labels.size), labels] = 1
-    return Y
+from .layers import Dense, Dropout, ReLU, SoftmaxCrossEntropy, cross_entropy, layer_from_spec, softmax
 
 
 def scale_pixels(images, dtype=np.float32):
@@ -57,103 +27,96 @@ def scale_pixels(images, dtype=np.float32):
     return images.reshape(len(images), -1).astype(dtype) / np.dtype(dtype).type(255)
 
 
-def he_init(n_in, n_out, rng, dtype=np.float32):
-    """Random weights (n_in, n_out) with variance 2/n_in.
-
-    With ReLU about half the units are zero, so this variance keeps the size of the activations
-    roughly the same from layer to layer (He et al., 2015) instead of shrinking or exploding.
-    """
-    return (rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)).astype(dtype)
+def mlp(sizes, dropout=0.0):
+    """The layers of a fully connected ReLU network, e.g. sizes [784, 512, 512, 10]:
+    Dense(784, 512), ReLU, Dense(512, 512), ReLU, Dense(512, 10) (+ Dropout after each ReLU if asked)."""
+    sizes = [int(n) for n in sizes]
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"layer sizes must be two or more positive numbers, got {sizes}")
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        layers += [Dense(n_in, n_out), ReLU()] + ([Dropout(dropout)] if dropout else [])
+    return layers[:-2] if dropout else layers[:-1]
 
 
 class Network:
-    """A fully connected ReLU network with a softmax output.
+    """A list of layers with a softmax + cross-entropy output.
 
-    sizes: layer widths from input to output, e.g. [784, 128, 64, 10].
-    params: {"W1": (784, 128), "b1": (128,), "W2": ..., ...}, the arrays the optimiser updates.
-    record: how this network was made (settings, data, accuracy); saved with it.
+    layers:      e.g. mlp([784, 128, 64, 10]), or the convolution layers of conv.py.
+    input_shape: the shape of one example as the first layer wants it ((784,) for a dense network).
+    params:      {"W1": view, "b1": view, "W2": ...}: layer l's parameters, numbered like the notebook.
+    record:      how this network was made (settings, data, accuracy); saved with it.
     """
 
-    def __init__(self, sizes, seed=0, dtype=np.float32):
-        if len(sizes) < 2 or any(int(n) < 1 for n in sizes):
-            raise ValueError(f"layer sizes must be two or more positive numbers, got {sizes}")
-        self.sizes = [int(n) for n in sizes]
+    def __init__(self, layers, input_shape=(784,), seed=0, dtype=np.float32):
+        self.layers = list(layers)
+        self.input_shape = tuple(int(n) for n in input_shape)
+        self.dtype = np.dtype(dtype)
+        self.output = SoftmaxCrossEntropy()
         self.record = {}
-        rng = np.random.default_rng(seed)
-        self.params = {}
-        for l, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:], strict=True), start=1):
-            self.params[f"W{l}"] = he_init(n_in, n_out, rng, dtype)
-            self.params[f"b{l}"] = np.zeros(n_out, dtype)
+        self._allocate(np.random.default_rng(seed))
+        self.layers[0].needs_input_grad = False
 
-    @property
-    def layers(self):
-        """How many weight layers (3 for [784, 128, 64, 10])."""
-        return len(self.sizes) - 1
+    def _allocate(self, rng):
+        """One flat buffer for all parameters (and one for gradients); each layer gets views of both."""
+        shapes, shape = [], self.input_shape
+        for layer in self.layers:
+            shapes.append(layer.param_shapes())
+            shape = layer.output_shape(shape)
+        self.classes = int(np.prod(shape))
+        total = sum(int(np.prod(s)) for layer_shapes in shapes for s in layer_shapes.values())
+        self.flat = np.empty(total, self.dtype)
+        self.flat_grad = np.zeros(total, self.dtype)
+        self.params, self.grads = {}, {}
+        offset, number = 0, 0
+        for layer, layer_shapes in zip(self.layers, shapes, strict=True):
+            if layer_shapes:
+                number += 1
+            start = dict(layer.init_params(rng, self.dtype))
+            for name, s in layer_shapes.items():
+                size = int(np.prod(s))
+                layer.params[name] = self.flat[offset:offset + size].reshape(s)
+                layer.grads[name] = self.flat_grad[offset:offset + size].reshape(s)
+                layer.params[name][...] = start[name]
+                self.params[f"{name}{number}"] = layer.params[name]
+                self.grads[f"{name}{number}"] = layer.grads[name]
+                offset += size
 
-    @property
-    def dtype(self):
-        return self.params["W1"].dtype
+    # --- the two passes ---------------------------------------------------------------------------
 
-    def forward(self, X, dropout=0.0, rng=None):
-        """Run X (m, 784) through the network; return the output P (m, 10) and what backward needs.
+    def forward(self, X, training=False):
+        """Scores Z (m, 10) for inputs X (m, 784): each layer's output is the next one's input."""
+        A = X.reshape(len(X), *self.input_shape).astype(self.dtype, copy=False)
+        for layer in self.layers:
+            A = layer.forward(A, training)
+        return A
 
-        For each layer l:  Z_l = A_{l-1} @ W_l + b_l,  A_l = ReLU(Z_l)  (softmax on the last layer).
-        With dropout > 0 (training only) each hidden unit is zeroed with that probability and the
-        survivors are scaled by 1/(1 - dropout), so the expected activation is unchanged and nothing
-        needs rescaling at prediction time.
+    def backward(self, dZ):
+        """Backpropagation: hand dL/dZ of the scores down through the layers in reverse order.
+
+        Each layer turns the gradient of its output into the gradient of its input (the chain rule)
+        and fills its parameter gradients on the way. Returns {"W1": dW1, ...} (views of flat_grad).
         """
-        A = X.astype(self.dtype, copy=False)
-        cache = {"A0": A}
-        for l in range(1, self.layers + 1):
-            Z = A @ self.params[f"W{l}"]
-            Z += self.params[f"b{l}"]           # Z_l = A_{l-1} W_l + b_l, adding b in place
-            if l == self.layers:
-                cache["logits"] = Z
-                A = softmax(Z)
-            else:
-                A = np.maximum(Z, 0, out=Z)     # ReLU, in place: backward needs only A_l
-                if dropout > 0:
-                    keep = rng.random(A.shape, dtype=np.float32) >= dropout
-                    cache[f"D{l}"] = keep / self.dtype.type(1.0 - dropout)
-                    A *= cache[f"D{l}"]
-            cache[f"A{l}"] = A
-        return A, cache
+        for layer in reversed(self.layers):
+            dZ = layer.backward(dZ)
+        return self.grads
 
-    def backward(self, cache, Y, dZ=None):
-        """Gradients of the average cross-entropy with respect to every W and b.
+    def gradients(self, X, Y, training=False):
+        """(loss, gradients) for one batch: forward, softmax + cross-entropy, backward."""
+        loss = self.output.forward(self.forward(X, training), Y)
+        return loss, self.backward(self.output.backward())
 
-        Output layer (softmax + cross-entropy, derived in the notebook):  dZ_L = (P - Y) / m
-        Every layer:         dW_l = A_{l-1}.T @ dZ_l      db_l = sum of dZ_l over the batch
-        Going down a layer:  dZ_{l-1} = (dZ_l @ W_l.T) * [A_{l-1} > 0]
-        The last factor is ReLU's derivative: gradient flows only through units that were active.
-        With dropout, a unit's gradient is also scaled by the same mask D_l that scaled its output.
-        dZ: the output layer's gradient, when the loss is not plain cross-entropy against Y (learning
-        from a correction mixes in another loss); Y is then unused.
-        """
-        grads = {}
-        if dZ is None:
-            dZ = (cache[f"A{self.layers}"] - Y) / self.dtype.type(Y.shape[0])
-        for l in range(self.layers, 0, -1):
-            A_prev = cache[f"A{l - 1}"]
-            grads[f"W{l}"] = A_prev.T @ dZ                  # (n_in, m) @ (m, n_out) -> like W_l
-            grads[f"b{l}"] = dZ.sum(axis=0)                 # one number per unit of layer l
-            if l > 1:
-                dZ = dZ @ self.params[f"W{l}"].T
-                dZ *= A_prev > 0
-                if f"D{l - 1}" in cache:
-                    dZ *= cache[f"D{l - 1}"]
-        return grads
+    def loss(self, X, Y):
+        """The average cross-entropy on X against targets Y, with no backward pass."""
+        return cross_entropy(self.predict_proba(X), Y)
 
-    def gradients(self, X, Y):
-        """Loss and gradients for one batch, without dropout: what the gradient check verifies."""
-        P, cache = self.forward(X)
-        return cross_entropy(P, Y), self.backward(cache, Y)
+    # --- using it --------------------------------------------------------------------------------
 
     def predict_proba(self, X, batch_size=4096):
         """Probabilities (m, 10) for images X (m, 784) scaled to [0, 1]; batched to bound memory."""
         X = np.atleast_2d(X)
-        parts = [self.forward(X[i:i + batch_size])[0] for i in range(0, len(X), batch_size)]
-        return np.concatenate(parts) if parts else np.zeros((0, self.sizes[-1]), self.dtype)
+        parts = [softmax(self.forward(X[i:i + batch_size])) for i in range(0, len(X), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.classes), self.dtype)
 
     def predict(self, X):
         """The most probable digit for each row of X: (m, 784) -> (m,) integers."""
@@ -162,3 +125,40 @@ class Network:
     def accuracy(self, X, labels):
         """Share of rows of X whose predicted digit equals the label."""
         return float(np.mean(self.predict(X) == np.asarray(labels)))
+
+    # --- describing and copying ------------------------------------------------------------------
+
+    @property
+    def input_size(self):
+        return int(np.prod(self.input_shape))
+
+    def spec(self):
+        """What a model file records to rebuild this network: its input shape and its layers."""
+        return {"input_shape": list(self.input_shape), "layers": [layer.spec() for layer in self.layers]}
+
+    @classmethod
+    def from_spec(cls, spec, dtype=np.float32):
+        return cls([layer_from_spec(s) for s in spec["layers"]], spec["input_shape"], dtype=dtype)
+
+    def describe(self):
+        """One line, e.g. 'Dense(784->512) ReLU Dense(512->10)'."""
+        return " ".join(_short(layer) for layer in self.layers)
+
+    def copy(self):
+        """An independent copy: same layers, same weights, its own buffers."""
+        twin = Network.from_spec(self.spec(), self.dtype)
+        twin.flat[...] = self.flat
+        twin.record = copy.deepcopy(self.record)
+        return twin
+
+    def use_rng(self, rng):
+        """Hand a seeded generator to the layers that draw random numbers while training (dropout)."""
+        for layer in self.layers:
+            if isinstance(layer, Dropout):
+                layer.rng = rng
+
+
+def _short(layer):
+    if isinstance(layer, Dense):
+        return f"Dense({layer.n_in}->{layer.n_out})"
+    return "ReLU" if isinstance(layer, ReLU) else repr(layer)

@@ -1,97 +1,151 @@
-"""A model on disk: one .npz file with the weights, the architecture and how it was trained.
+"""A model on disk: one .npz file with the weights, the list of layers and how it was trained.
 
-A model file is data, not code: it is read with allow_pickle=False, so opening a file from
-someone else can never run anything. Writes go to a temporary file in the same folder that is
-renamed over the old one only once it is complete, so a crash mid-write leaves the previous
-model as it was.
+A model file is data, not code: it is read with allow_pickle=False, so opening a file from someone
+else can never run anything. Nothing in it is trusted before it is checked: the layer list is read
+first and checked against sane limits, then every array's shape and type is checked from its header
+against that list, and only then is anything loaded. A file that claims a billion-unit layer, or a
+small compressed file that would unpack to gigabytes, is refused before it costs any memory.
+Writes go through paths.atomic_write, so a crash mid-write leaves the previous model as it was.
 """
 
 import json
-import os
-import tempfile
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from .errors import NNError
-from .network import Network
+from .layers import layer_from_spec
+from .network import Network, mlp
+from .paths import atomic_write, shown
 
-FORMAT = "digit-recognizer-mlp/1"
-PROJECT = Path(__file__).resolve().parents[1]
-PRETRAINED = PROJECT / "models" / "mnist_mlp.npz"     # ships with the project; never overwritten by learning
-USER_MODEL = PROJECT / "models" / "user_model.npz"    # the user's own copy, once they correct a guess
-
-
-@contextmanager
-def atomic_write(path, mode="wb"):
-    """Open a temporary file beside `path` for writing; rename it to `path` only if all went well."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, _permissions_for(path))
-        with os.fdopen(fd, mode) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _permissions_for(path):
-    """Keep an existing file's permissions; a new file gets the usual ones (mkstemp's are owner-only)."""
-    if path.exists():
-        return path.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+FORMAT = "digit-recognizer/2"
+OLD_FORMAT = "digit-recognizer-mlp/1"      # before layer lists: sizes only; still loads
+MAX_PARAMETERS = 50_000_000                # 200 MB of float32: far above any model here
+MAX_TEXT = 1 << 20                          # the JSON layer list and record: 1 MB at most
+MAX_LAYERS = 100
 
 
 def save_model(net, path):
-    """Write net's weights, sizes and net.record (a JSON-ready dict) to `path` atomically."""
-    arrays = {"format": np.array(FORMAT), "sizes": np.array(net.sizes, np.int64),
+    """Write net's weights, layer list and net.record (a JSON-ready dict) to `path` atomically."""
+    arrays = {"format": np.array(FORMAT), "network": np.array(json.dumps(net.spec())),
               "record": np.array(json.dumps(net.record, sort_keys=True))}
     arrays.update(net.params)
     with atomic_write(path) as f:
         np.savez(f, **arrays)
 
 
-def load_model(path, sizes=None):
-    """The Network saved in `path`, with its record; refuses any file that is not exactly that.
-
-    sizes: if given, the layer sizes the caller expects; a file with others is refused.
-    """
+def load_model(path):
+    """The Network saved in `path`, with its record; refuses any file that is not exactly that."""
     path = Path(path)
     if not path.is_file():
-        raise NNError(f"model file {path} not found: train one with `python -m nn train`, "
-                      "or use the pretrained models/mnist_mlp.npz.")
+        what = "is a folder, not a file" if path.is_dir() else "not found"
+        raise NNError(f"model file {shown(path)} {what}: train one with `python -m nn train`, "
+                      "or use the shipped models/mnist_mlp.npz.")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
+        with zipfile.ZipFile(path) as archive:
+            headers = _headers(archive, path)
+            network_spec, record = _read_texts(archive, headers, path)
+            net = _empty_network(network_spec, path)
+            _check_arrays(net, headers, path)
+            for name, value in net.params.items():
+                value[...] = _read_array(archive, name)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        raise NNError(f"{path} is not a readable model file ({type(e).__name__}: {e}); it may be "
+        raise NNError(f"{shown(path)} is not a readable model file ({type(e).__name__}: {e}); it may be "
                       "truncated or not a model: retrain it or copy it again.") from None
-    return _network_from(arrays, path, sizes)
-
-
-def _network_from(arrays, path, expected_sizes):
-    if str(arrays.get("format", "")) != FORMAT:
-        raise NNError(f"{path} is not a {FORMAT} model file: retrain it with this project.")
-    sizes = [int(n) for n in arrays["sizes"]]
-    if expected_sizes is not None and sizes != list(expected_sizes):
-        raise NNError(f"{path} holds a {sizes} network, not the expected {list(expected_sizes)}.")
-    net = Network(sizes)
-    if set(arrays) - {"format", "sizes", "record"} != set(net.params):
-        raise NNError(f"{path} has arrays {sorted(arrays)}, which do not match a {sizes} network.")
-    for name, blank in net.params.items():
-        value = arrays[name]
-        if value.shape != blank.shape or value.dtype.kind != "f" or not np.isfinite(value).all():
-            raise NNError(f"{path}: {name} has shape {value.shape} and type {value.dtype} or "
-                          f"non-finite values; a {sizes} network needs {blank.shape} finite floats.")
-        net.params[name] = value
-    net.record = json.loads(str(arrays["record"]))
+    if not np.isfinite(net.flat).all():
+        raise NNError(f"{shown(path)} holds weights that are not finite numbers: retrain the model.")
+    net.record = record
     return net
+
+
+def _headers(archive, path):
+    """{array name: (shape, dtype)} from each .npy header in the archive, without reading any array."""
+    headers = {}
+    for info in archive.infolist():
+        if not info.filename.endswith(".npy"):
+            raise NNError(f"{shown(path)} holds {info.filename!r}, which is not an array: not a model file.")
+        with archive.open(info) as f:
+            major, _ = np.lib.format.read_magic(f)
+            read_header = np.lib.format.read_array_header_1_0 if major == 1 else \
+                np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(f)
+        if dtype.hasobject:
+            raise NNError(f"{shown(path)}: {info.filename} holds Python objects; a model file holds only "
+                          "numbers and text, and this one is refused without being opened.")
+        headers[info.filename[:-4]] = (shape, dtype)
+    return headers
+
+
+def _read_array(archive, name):
+    with archive.open(f"{name}.npy") as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _read_texts(archive, headers, path):
+    """(network spec, record) from the small text arrays, after checking their sizes."""
+    for name in ("format", "record"):
+        if name not in headers:
+            raise NNError(f"{shown(path)} has no {name!r} entry: it is not a model file of this project.")
+    texts = {}
+    for name in ("format", "network", "record", "sizes"):
+        if name not in headers:
+            continue
+        shape, dtype = headers[name]
+        if dtype.itemsize * int(np.prod(shape)) > MAX_TEXT:
+            raise NNError(f"{shown(path)}: {name} is {dtype.itemsize * np.prod(shape):,} bytes; "
+                          "a model file's text entries are small. Refused.")
+        texts[name] = _read_array(archive, name)
+    fmt = str(texts["format"])
+    if fmt == OLD_FORMAT and "sizes" in texts:
+        spec = {"input_shape": [int(texts["sizes"][0])],
+                "layers": [layer.spec() for layer in mlp([int(n) for n in texts["sizes"]])]}
+    elif fmt == FORMAT and "network" in texts:
+        spec = json.loads(str(texts["network"]))
+    else:
+        raise NNError(f"{shown(path)} is a {fmt!r} file, not a {FORMAT} model: retrain it with this project.")
+    try:
+        record = json.loads(str(texts["record"]))
+    except json.JSONDecodeError:
+        raise NNError(f"{shown(path)}: its training record is not valid JSON; the file is damaged: "
+                      "retrain it or copy it again.") from None
+    return spec, record
+
+
+def _empty_network(spec, path):
+    """Build the network the spec describes, after checking it is sane and not too large."""
+    try:
+        layers = [layer_from_spec(s) for s in spec["layers"]]
+        input_shape = [int(n) for n in spec["input_shape"]]
+        if not 0 < len(layers) <= MAX_LAYERS or min(input_shape) < 1:
+            raise ValueError(f"{len(layers)} layers on inputs of shape {input_shape}")
+        shape, total = tuple(input_shape), 0
+        for layer in layers:
+            total += sum(int(np.prod(s)) for s in layer.param_shapes().values())
+            shape = layer.output_shape(shape)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise NNError(f"{shown(path)} describes a network this project cannot build ({e}): "
+                      "retrain it with this project.") from None
+    if total > MAX_PARAMETERS:
+        raise NNError(f"{shown(path)} describes a network of {total:,} parameters, more than the "
+                      f"{MAX_PARAMETERS:,} this project allows: it is not one of its models. Refused.")
+    return Network(layers, input_shape)
+
+
+def _check_arrays(net, headers, path):
+    expected = set(net.params) | {"format", "record", "network", "sizes"}
+    if not set(net.params) <= set(headers) or not set(headers) <= expected:
+        raise NNError(f"{shown(path)} has arrays {sorted(headers)}, which do not match its network "
+                      f"({net.describe()}): the file is damaged; retrain it or copy it again.")
+    for name, blank in net.params.items():
+        shape, dtype = headers[name]
+        if tuple(shape) != blank.shape or dtype.kind != "f" or dtype.itemsize > 8:
+            raise NNError(f"{shown(path)}: {name} has shape {tuple(shape)} and type {dtype}, but "
+                          f"its network needs {blank.shape} floats: retrain the model.")
+
+
+def model_sha256(path):
+    """The sha256 of a model file: how a user model remembers exactly which base it was learned on."""
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

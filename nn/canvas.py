@@ -3,7 +3,7 @@ press of the right digit's button.
 
 The widget records the points of every stroke it receives and renders them itself with
 `strokes_to_image` (a pure function), then runs the same pipeline as the Paint path: preprocessing,
-prediction, and `interactive.correct` for a correction. Built on ipycanvas and ipywidgets, which
+prediction, and `UserModel.correct` for a correction. Built on ipycanvas and ipywidgets, which
 work in JupyterLab, Jupyter Notebook 7 and VS Code.
 """
 
@@ -13,8 +13,9 @@ import cv2
 import numpy as np
 
 from . import interactive
-from .errors import NNError
+from .errors import explain
 from .preprocess import preprocess_grey
+from .user_model import UserModel
 
 SIZE = 280                # canvas pixels, square
 BRUSH = 22                # brush diameter: about MNIST's stroke width relative to a digit filling the canvas
@@ -44,14 +45,13 @@ def strokes_to_image(strokes, size=SIZE):
 class DrawingPad:
     """The canvas, its buttons, and the guess; see show() for how a notebook gets one."""
 
-    def __init__(self, model_path=interactive.USER_MODEL, samples_path=interactive.USER_SAMPLES,
-                 image_path="test_image.png"):
+    def __init__(self, user=None, image_path="test_image.png"):
         import ipywidgets as w
         from ipycanvas import Canvas
 
-        self.model_path, self.samples_path, self.image_path = model_path, samples_path, image_path
+        self.user, self.image_path = user or UserModel(), image_path
         self.strokes, self.drawing_now = [], False
-        self.net, _, which = interactive.load_current_model(model_path)
+        self.net, which = self.user.load(say=lambda line: None)
         self.prediction = None
         self.canvas = Canvas(width=SIZE, height=SIZE,
                              layout=w.Layout(width=f"{SIZE}px", height=f"{SIZE}px"))
@@ -68,13 +68,13 @@ class DrawingPad:
         self.digit_buttons = [w.Button(description=str(d), layout=w.Layout(width="38px"),
                                        tooltip=f"it is a {d}: learn it") for d in range(10)]
         for d, button in enumerate(self.digit_buttons):
-            button.on_click(lambda _, d=d: self.correct(d))
+            button.on_click(lambda _, d=d: self._safely(self.correct, d))
         actions = {"Clear": self.clear, "Undo last correction": self.undo,
-                   "Reset to pretrained": self.reset, f"Save as {Path(image_path).name}": self.save}
+                   "Reset to base model": self.reset, f"Save as {Path(image_path).name}": self.save}
         self.action_buttons = []
         for label, action in actions.items():
             button = w.Button(description=label, layout=w.Layout(width="auto"))
-            button.on_click(lambda _, action=action: action())
+            button.on_click(lambda _, action=action: self._safely(action))
             self.action_buttons.append(button)
         self.widget = w.VBox([
             w.HBox([self.canvas, w.VBox([self.guess, self.bars], layout=w.Layout(margin="0 0 0 16px"))]),
@@ -110,6 +110,16 @@ class DrawingPad:
 
     # --- actions -----------------------------------------------------------------------------------
 
+    def _safely(self, action, *args):
+        """Run a button's action; an expected failure becomes the status line, not a lost traceback."""
+        try:
+            action(*args)
+        except Exception as e:
+            line = explain(e)
+            if line is None:
+                raise
+            self.status.value = f"⚠️ {line}"
+
     def image(self):
         """What has been drawn, as a white-on-black uint8 image."""
         return strokes_to_image(self.strokes)
@@ -118,10 +128,12 @@ class DrawingPad:
         """Read the drawing and show the guess and the ten probabilities."""
         try:
             drawing = preprocess_grey(self.image().astype(np.float32) / 255, name="the canvas")
-        except NNError as e:
+        except Exception as e:
+            if explain(e) is None:
+                raise
             self.prediction = None
             self.guess.value, self.bars.value = _guess_html(None), _bars_html(None)
-            self.status.value = str(e)
+            self.status.value = explain(e)
             return
         self.prediction = interactive.predict_drawings(self.net, [drawing])[0]
         self.guess.value = _guess_html(self.prediction)
@@ -132,29 +144,26 @@ class DrawingPad:
         if self.prediction is None:
             self.status.value = "Draw a digit first, then press the right digit."
             return
-        self.net, learned = interactive.correct(self.prediction.drawing, digit, self.model_path,
-                                                self.samples_path)
-        self.status.value = (f"Learned that this is a {digit} in {learned.steps} steps "
-                             f"({learned.seconds:.2f} s); saved your model.")
+        self.net, correction = self.user.correct(self.net, self.prediction.drawing.image, digit)
+        self.status.value = correction.message[0].upper() + correction.message[1:] + "."
         self.predict()
 
     def undo(self):
-        message = interactive.undo_last_correction(self.model_path, self.samples_path)
-        self._reload(message.capitalize())
+        self.net, message = self.user.undo()
+        self._now_using(message.capitalize())
 
     def reset(self):
-        interactive.reset(self.model_path)
-        self._reload("Back to the pretrained model.")
+        self.net = self.user.reset()
+        self._now_using("Back to the base model.")
 
-    def _reload(self, message):
-        self.net, _, which = interactive.load_current_model(self.model_path)
-        self.status.value = f"{message} Now {which}."
+    def _now_using(self, message):
+        self.status.value = f"{message} Now {self.user.describe(self.net)}."
         if self.strokes:
             self.predict()
 
     def save(self):
         """Write the drawing to image_path (white on black), atomically."""
-        from .persist import atomic_write
+        from .paths import atomic_write
 
         ok, png = cv2.imencode(".png", self.image())
         with atomic_write(self.image_path) as f:
@@ -195,30 +204,16 @@ PAINT_PATH = ("No canvas here: this notebook app cannot show Jupyter widgets (or
               "from the top (sections 2-5).")
 
 
-def show(model_path=interactive.USER_MODEL, samples_path=interactive.USER_SAMPLES,
-         image_path="test_image.png"):
+def show(user=None, image_path="test_image.png"):
     """Display a DrawingPad, or say how to use the Paint path where widgets cannot work."""
     from IPython.display import display
 
     try:
-        pad = DrawingPad(model_path, samples_path, image_path)
+        pad = DrawingPad(user, image_path)
     except ImportError:
         print(PAINT_PATH)
         return None
     display(pad.widget)
-    if not interactive_frontend():
+    if not interactive.person_at_notebook():
         print("No canvas above? " + PAINT_PATH.split(": ", 1)[1])
     return pad
-
-
-def interactive_frontend():
-    """Whether a person's notebook app is attached, rather than a headless runner.
-
-    Apps that show widgets (JupyterLab, Notebook 7, VS Code) also answer input(), and say so in each
-    execute request; headless runners (nbclient, papermill, nbconvert) say they cannot, and show no
-    widgets either. IPython in a terminal has no kernel and no widgets.
-    """
-    from IPython import get_ipython
-
-    kernel = getattr(get_ipython(), "kernel", None)
-    return bool(kernel is not None and getattr(kernel, "_allow_stdin", False))

@@ -1,7 +1,8 @@
-"""The command line: python -m nn train | evaluate | predict | learn.
+"""The command line: python -m nn train | evaluate | predict | learn | undo | reset | download.
 
-Each command is a thin layer over the same functions the notebooks call. A problem the user can fix
-prints one line saying what to do and exits with status 1, never a traceback.
+Each command is a thin layer over the functions the notebooks call. Any failure a user can meet (a bad
+file, a read-only folder, a full disk, an input too large) prints one line saying what to do and exits
+with status 1; `--debug` shows the traceback instead.
 """
 
 import argparse
@@ -9,13 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from .data import USER_SAMPLES
-from .errors import NNError
-from .persist import PRETRAINED, PROJECT, USER_MODEL
-
-# Defaults are found from the project folder, so the commands work from any current directory.
-TRAIN_CSV = PROJECT / "data" / "mnist_train.csv"
-TEST_CSV = PROJECT / "data" / "mnist_test.csv"
+from . import paths
+from .errors import NNError, explain
 
 
 def main(argv=None):
@@ -23,58 +19,48 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0
-    except NNError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("stopped; nothing was saved.", file=sys.stderr)
         return 130
+    except Exception as e:
+        if args.debug:
+            raise
+        line = explain(e) or (f"unexpected {type(e).__name__}: {e}. Run again with --debug to see where, "
+                              "and please report it.")
+        print(f"error: {line}", file=sys.stderr)
+        return 1
 
 
 def _parser():
-    from .train import DEFAULT_SIZES, Settings
-
-    default = Settings()
     parser = argparse.ArgumentParser(prog="python -m nn", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a network and save it",
                                 description="Train a network on digits and save it to a model file.")
-    train.add_argument("--data", default=TRAIN_CSV, type=Path,
-                       help="training digits: CSV or mnist.npz (default: %(default)s, downloaded if missing)")
-    train.add_argument("--test-data", default=TEST_CSV, type=Path,
-                       help="digits to report accuracy on after training (default: %(default)s)")
+    train.add_argument("--data", default="mnist",
+                       help="training digits: 'mnist' (downloaded into data/ the first time), a CSV or an "
+                            "mnist.npz (default: %(default)s)")
+    train.add_argument("--test-data", default="mnist", help="digits kept aside to measure the result")
     train.add_argument("--digits", type=int, help="train on only the first N digits")
-    train.add_argument("--hidden", type=int, nargs="+", default=list(DEFAULT_SIZES[1:-1]),
-                       help="hidden layer widths (default: %(default)s)")
-    train.add_argument("--epochs", type=int, default=default.epochs)
-    train.add_argument("--batch-size", type=int, default=default.batch_size)
-    train.add_argument("--optimizer", choices=("adam", "sgd"), default=default.optimizer)
-    train.add_argument("--lr", type=float, default=default.learning_rate, help="peak learning rate")
-    train.add_argument("--schedule", choices=("cosine", "constant"), default=default.schedule)
-    train.add_argument("--weight-decay", type=float, default=default.weight_decay)
-    train.add_argument("--dropout", type=float, default=default.dropout)
-    train.add_argument("--no-augment", action="store_true", help="train on the digits as they are")
-    train.add_argument("--seed", type=int, default=default.seed)
-    train.add_argument("--threads", type=int, default=default.threads, help="BLAS threads")
-    train.add_argument("--out", type=Path, default=PRETRAINED, help="model file (default: %(default)s)")
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument("--include-my-digits", action="store_true",
+                       help="also train on the drawings you corrected (data/user_samples.csv)")
+    train.add_argument("--out", type=Path, help="default: models/trained_<arch>.npz")
+    train.add_argument("--quiet", action="store_true", help="no progress output")
+    _add_settings(train)
     train.set_defaults(run=_train)
 
-    evaluate = commands.add_parser("evaluate", help="accuracy of a model on a digits file",
-                                   description="Print a model's accuracy on a digits file.")
-    evaluate.add_argument("--model", type=Path, default=PRETRAINED, help="default: %(default)s")
-    evaluate.add_argument("--data", type=Path, default=TEST_CSV,
-                          help="CSV or mnist.npz (its test split); default: %(default)s")
-    evaluate.add_argument("--json", action="store_true",
-                          help='end with one line {"accuracy": ..., "n": ...}')
+    evaluate = commands.add_parser("evaluate", help="measure a model's accuracy on labelled digits")
+    evaluate.add_argument("--model", type=Path, help="default: the base model")
+    evaluate.add_argument("--data", default="mnist", help="CSV or mnist.npz (its test split); default: MNIST")
+    evaluate.add_argument("--json", action="store_true", help='end with one line {"accuracy": ..., "n": ...}')
     evaluate.set_defaults(run=_evaluate)
 
     predict = commands.add_parser("predict", help="read the digit in drawing files",
                                   description="Read the digit in each drawing (PNG, JPEG, BMP, ...).")
     predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
-    predict.add_argument("--model", type=Path,
-                         help="default: your own model if you have corrected a guess, else the pretrained")
+    predict.add_argument("--model", type=Path, help="default: your own model if you corrected a guess, "
+                                                     "else the base model")
     predict.add_argument("--json", action="store_true", help="one JSON line per image")
     predict.set_defaults(run=_predict)
 
@@ -83,50 +69,88 @@ def _parser():
                                             "model and adds the drawing to data/user_samples.csv.")
     learn.add_argument("image", type=Path, metavar="IMAGE")
     learn.add_argument("--label", required=True, help="the right digit, 0-9")
-    learn.add_argument("--model", type=Path, default=USER_MODEL,
-                       help="model to update (default: %(default)s; created from the pretrained one)")
-    learn.add_argument("--samples", type=Path, default=USER_SAMPLES, help="default: %(default)s")
+    _add_user_files(learn)
     learn.set_defaults(run=_learn)
+
+    undo = commands.add_parser("undo", help="take back the latest correction")
+    _add_user_files(undo)
+    undo.set_defaults(run=_undo)
+
+    reset = commands.add_parser("reset", help="go back to the base model")
+    reset.add_argument("--forget-samples", action="store_true", help="also delete your corrected drawings")
+    _add_user_files(reset)
+    reset.set_defaults(run=_reset)
+
+    download = commands.add_parser("download", help="download MNIST into data/ (checksummed)")
+    download.set_defaults(run=lambda args: _download())
     return parser
 
 
-def _train(args):
-    from . import data, persist, train
-    from .augment import Distortion
-    from .network import Network
+def _add_settings(command):
+    """One option per field of train.Settings, its help from the field's comment; unset = the default."""
+    from .train import settings_fields
 
-    images, labels = data.load_digits(args.data, split="train")
-    if args.digits:
-        images, labels = images[:args.digits], labels[:args.digits]
-    settings = train.Settings(
-        epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
-        learning_rate=args.lr, schedule=args.schedule, weight_decay=args.weight_decay,
-        dropout=args.dropout, augment=not args.no_augment, distortion=Distortion(),
-        seed=args.seed, threads=args.threads)
-    net = Network([images.shape[1], *args.hidden, 10], seed=args.seed)
-    print(f"training a {net.sizes} network on {len(labels):,} digits from {args.data}", file=sys.stderr)
-    history = train.fit(net, images, labels, settings, progress=not args.quiet)
-    test_images, test_labels = data.load_digits(args.test_data, split="test")
-    _, accuracy = train.evaluate(net, test_images, test_labels)
-    net.record = train.training_record(settings, args.data, images, labels, history,
-                                       accuracy, args.test_data)
-    persist.save_model(net, args.out)
-    print(f"test accuracy {accuracy:.2%} on {len(test_labels):,} digits from {args.test_data}; "
-          f"trained in {sum(history.seconds):.0f} s; saved {args.out}")
+    for name, default, help_text in settings_fields():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(default, bool):
+            command.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                                 help=f"{help_text} (default: {default})")
+        elif isinstance(default, tuple):
+            command.add_argument(flag, type=int, nargs="+", default=None,
+                                 help=f"{help_text} (default: {' '.join(map(str, default))})")
+        else:
+            command.add_argument(flag, type=type(default), default=None,
+                                 help=f"{help_text} (default: {default})")
+
+
+def _add_user_files(command):
+    command.add_argument("--model", type=Path, help="your model (default: models/user_model.npz)")
+    command.add_argument("--samples", type=Path,
+                         help="your corrected drawings (default: data/user_samples.csv)")
+    command.add_argument("--base", type=Path, help="the base model (default: models/trained_mlp.npz if you "
+                                                   "trained one, else models/mnist_mlp.npz)")
+
+
+def _settings(args):
+    """Settings for this run: the architecture's own defaults, overridden by the options given."""
+    import dataclasses
+
+    from . import train
+
+    given = {name: getattr(args, name) for name, _, _ in train.settings_fields()
+             if getattr(args, name) is not None}
+    base = train.settings_for(given.get("arch", "mlp"))
+    if "hidden" in given:
+        given["hidden"] = tuple(given["hidden"])
+    return dataclasses.replace(base, **given)
+
+
+def _train(args):
+    from . import train
+
+    train.run(_settings(args), args.data, args.test_data, args.digits, args.include_my_digits, args.out,
+              progress=not args.quiet)
+
+
+def _user_model(args):
+    from .user_model import UserModel
+
+    return UserModel(args.model, args.samples, args.base)
 
 
 def _predict(args):
-    from . import interactive, persist
+    from . import interactive
+    from .persist import load_model
     from .preprocess import preprocess
+    from .user_model import UserModel
 
-    model = args.model or interactive.current_model_path()
-    net = persist.load_model(model)
+    net = load_model(args.model) if args.model else UserModel().load(say=_stderr)[0]
     drawings, failures = {}, {}
     for path in args.images:
         try:
             drawings[path] = preprocess(path)
-        except NNError as e:
-            failures[path] = str(e)
+        except (NNError, OSError, MemoryError) as e:
+            failures[path] = explain(e)
     predictions = dict(zip(drawings, interactive.predict_drawings(net, list(drawings.values())), strict=True))
     for path in args.images:
         if path in failures:
@@ -142,11 +166,34 @@ def _learn(args):
 
     label = interactive.parse_label(args.label)
     drawing = preprocess(args.image)
-    _, result = interactive.correct(drawing, label, args.model, args.samples)
-    before, after = int(result.before.argmax()), int(result.after.argmax())
-    print(f"{args.image}: before {before} ({result.before.max():.1%}), "
-          f"after {after} ({result.after.max():.1%}) in {result.steps} steps, {result.seconds:.2f} s; "
-          f"saved {args.model}, added to {args.samples}")
+    user = _user_model(args)
+    net, _ = user.load(say=_stderr)
+    _, correction = user.correct(net, drawing.image, label)
+    print(f"{args.image}: {correction.message}")
+
+
+def _undo(args):
+    _, message = _user_model(args).undo()
+    print(message)
+
+
+def _reset(args):
+    user = _user_model(args)
+    user.reset(forget_samples=args.forget_samples)
+    print(f"back to the base model {paths.shown(user.base_path)}"
+          + ("; your corrected drawings were deleted." if args.forget_samples else
+             f"; your corrected drawings stay in {paths.shown(user.samples_path)}."))
+
+
+def _download():
+    from .data import ensure_mnist
+
+    for path in ensure_mnist():
+        print(f"MNIST is in {paths.shown(path)}")
+
+
+def _stderr(line):
+    print(line, file=sys.stderr)
 
 
 def _report_prediction(path, p, as_json):
@@ -165,12 +212,13 @@ def _report_failure(path, message, as_json):
 
 
 def _evaluate(args):
-    from . import data, persist, train
+    from .persist import load_model
+    from .train import evaluate, load_split
 
-    net = persist.load_model(args.model)
-    images, labels = data.load_digits(args.data, split="test")
-    _, accuracy = train.evaluate(net, images, labels)
-    print(f"{args.model}: {accuracy:.2%} of {len(labels):,} digits in {args.data} read correctly")
+    model = args.model or paths.base_model()
+    net = load_model(model)
+    images, labels = load_split(args.data, "test")
+    _, accuracy = evaluate(net, images, labels)
+    print(f"{paths.shown(model)}: {accuracy:.2%} of {len(labels):,} digits in {args.data} read correctly")
     if args.json:
         print(json.dumps({"accuracy": accuracy, "n": int(len(labels))}))
-

@@ -1,26 +1,18 @@
-"""The user's side: which model to use, what it says about a drawing, and keeping what it learns.
+"""Talking to the user about a drawing: what the network makes of it, the notebook's question "was
+the guess right?", and errors shown as one line instead of a traceback.
 
-The pretrained model ships in models/; once the user corrects a guess, their own copy is saved next
-to it (models/user_model.npz) and used from then on, and the corrected drawing is added to
-data/user_samples.csv (MNIST CSV layout) so it can be rehearsed later and trained on. The
-pretrained file is never written; `reset()` goes back to it.
+Which model is used, and learning from a correction, belong to user_model.py.
 """
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from .data import USER_SAMPLES, load_digits, save_csv
-from .errors import NNError
-from .learn import LearnSettings, learn
+from .errors import NNError, explain
 from .network import scale_pixels
-from .persist import PRETRAINED, PROJECT, USER_MODEL, atomic_write, load_model, save_model
 from .preprocess import Drawing, preprocess
 
 UNSURE = 0.6     # below this top probability the guess is reported as unsure
-
 
 @dataclass
 class Prediction:
@@ -48,23 +40,6 @@ class Prediction:
             text += (f"; unsure: {second} is next at {self.probabilities[second]:.1%}. Try drawing it "
                      "larger, with a thicker pen, or more like a printed digit.")
         return text
-
-
-def current_model_path(user_model=USER_MODEL):
-    """The user's own model if they have corrected a guess before, otherwise the pretrained one."""
-    return Path(user_model) if Path(user_model).exists() else PRETRAINED
-
-
-def load_current_model(user_model=USER_MODEL):
-    """(network, path, a sentence saying which model it is)."""
-    path = current_model_path(user_model)
-    net = load_model(path)
-    if path == PRETRAINED:
-        which = "the pretrained model (trained on MNIST)"
-    else:
-        n = len(net.record.get("corrections", []))
-        which = f"your own model (it has learned from {n} correction{'s' * (n != 1)})"
-    return net, path, f"using {which}: {_shown(path)}"
 
 
 def ask_label(prediction, ask=input):
@@ -103,25 +78,21 @@ def predict_file(net, path):
     return predict_drawings(net, [preprocess(path)])[0]
 
 
-def _shown(path):
-    try:
-        return str(Path(path).relative_to(PROJECT))
-    except ValueError:
-        return str(path)
-
-
 def short_errors_in_notebook():
-    """In Jupyter, show an NNError as its one-line message instead of a traceback."""
+    """In Jupyter, show an expected failure (errors.explain) as one line instead of a traceback."""
     from IPython import get_ipython
 
     def show(shell, kind, error, tb, tb_offset=None):
-        print(f"⚠️  {error}")
-        return [str(error)]
+        line = explain(error)
+        if line is None:               # a real bug: the full traceback helps whoever fixes it
+            shell.showtraceback((kind, error, tb), tb_offset=tb_offset)
+            return None
+        print(f"⚠️  {line}")
+        return [line]
 
     shell = get_ipython()
     if shell is not None:
-        shell.set_custom_exc((NNError,), show)
-
+        shell.set_custom_exc((NNError, OSError, MemoryError), show)
 
 
 def parse_label(text):
@@ -132,94 +103,16 @@ def parse_label(text):
     return int(text)
 
 
-def load_samples(path=USER_SAMPLES):
-    """The user's earlier corrections (images (n, 784) uint8, labels (n,)), or None if there are none."""
-    return load_digits(path) if Path(path).exists() else None
+def person_at_notebook():
+    """Whether a person's notebook app is attached, rather than a headless runner.
 
-
-def append_sample(image, label, path=USER_SAMPLES):
-    """Add one corrected drawing to the user's samples file, atomically (all or nothing)."""
-    images, labels = np.empty((0, 784), np.uint8), np.empty(0, np.uint8)
-    earlier = load_samples(path)
-    if earlier is not None:
-        images, labels = earlier
-    images = np.concatenate([images, np.asarray(image, np.uint8).reshape(1, 784)])
-    save_csv(path, images, np.append(labels, np.uint8(label)))
-
-
-def mnist_for_rehearsal(path=PROJECT / "data" / "mnist_train.csv", n=5000):
-    """The first n MNIST training digits, if MNIST has been downloaded; None otherwise (no download)."""
-    return load_digits(path, rows=n) if Path(path).exists() else None
-
-
-def correct(drawing, label, model_path=USER_MODEL, samples_path=USER_SAMPLES, settings=None):
-    """Learn that `drawing` (a Drawing) is `label`, and keep it: save the model and the sample.
-
-    Starts from model_path if it exists, else from the pretrained model. The sample is saved first,
-    then the model; each write is atomic, so a crash at any point leaves both files readable.
-    Returns (network, Learned).
+    Apps that show widgets (JupyterLab, Notebook 7, VS Code) also answer input(), and say so in each
+    execute request; headless runners (nbclient, papermill, nbconvert) say they cannot, and show no
+    widgets either. IPython in a terminal has no kernel and no widgets.
     """
-    label = parse_label(label)
-    base = Path(model_path) if Path(model_path).exists() else PRETRAINED
-    net = load_model(base)
-    earlier = load_samples(samples_path)
-    corrections = net.record.get("corrections", [])
-    settings = settings or LearnSettings(seed=len(corrections))
-    result = learn(net, drawing.image, label, earlier=earlier, mnist=mnist_for_rehearsal(), settings=settings)
-    net.record = {**net.record, "base_model": net.record.get("base_model", _shown(base)),
-                  "corrections": corrections + [_correction_record(result)]}
-    append_sample(drawing.image, label, samples_path)
-    _keep_for_undo(Path(model_path))
-    save_model(net, model_path)
-    return net, result
-
-
-def _undo_path(model_path):
-    return model_path.with_name(f".{model_path.name}.undo.npz")
-
-
-def _keep_for_undo(model_path):
-    """Copy the model as it is before a correction, so `undo_last_correction` can bring it back."""
-    backup = _undo_path(model_path)
-    if model_path.exists():
-        with atomic_write(backup) as f:
-            f.write(model_path.read_bytes())
-    else:
-        backup.unlink(missing_ok=True)
-
-
-def undo_last_correction(model_path=USER_MODEL, samples_path=USER_SAMPLES):
-    """Take back the latest correction: the model as it was before it, and its sample removed.
-
-    Returns a sentence saying what happened. Only the latest correction can be undone.
-    """
-    model_path, backup = Path(model_path), _undo_path(Path(model_path))
-    if backup.exists():
-        os.replace(backup, model_path)
-    elif model_path.exists() and len(load_model(model_path).record.get("corrections", [])) == 1:
-        model_path.unlink()
-    else:
-        return "nothing to undo: only the latest correction can be undone."
-    samples = load_samples(samples_path)
-    if samples is not None and len(samples[1]) > 1:
-        save_csv(samples_path, samples[0][:-1], samples[1][:-1])
-    else:
-        Path(samples_path).unlink(missing_ok=True)
-    return "undid the latest correction."
-
-
-def _correction_record(result):
-    import datetime
-
-    return {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "label": result.label, "steps": result.steps,
-            "before": round(float(result.before[result.label]), 4),
-            "after": round(float(result.after[result.label]), 4)}
-
-
-def reset(model_path=USER_MODEL, forget_samples=False, samples_path=USER_SAMPLES):
-    """Go back to the pretrained model: delete the user's model (and, if asked, their samples)."""
-    Path(model_path).unlink(missing_ok=True)
-    _undo_path(Path(model_path)).unlink(missing_ok=True)
-    if forget_samples:
-        Path(samples_path).unlink(missing_ok=True)
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    kernel = getattr(get_ipython(), "kernel", None)
+    return bool(kernel is not None and getattr(kernel, "_allow_stdin", False))

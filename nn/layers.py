@@ -104,7 +104,8 @@ class Dense(Layer):
 
     def output_shape(self, input_shape):
         if tuple(input_shape) != (self.n_in,):
-            raise ValueError(f"Dense({self.n_in}, {self.n_out}) cannot take inputs of shape {tuple(input_shape)}")
+            raise ValueError(f"Dense({self.n_in}, {self.n_out}) cannot take inputs of shape "
+                             f"{tuple(input_shape)}")
         return (self.n_out,)
 
     def forward(self, X, training=False):

@@ -1,46 +1,86 @@
-"""The mini-batch training loop: shuffle, distort, forward, backward, update; measure; repeat.
+"""Training: the mini-batch loop (`fit`), and the one pipeline (`run`) that the notebook and
+`python -m nn train` both call, so the two can never disagree about how a model was made.
 
-One function, `fit`, used by both the notebook and `python -m nn train`, so the two can never
-disagree about how the shipped model was made. Everything random comes from one seed: the same
-settings and seed give the same model.
+fit: shuffle, distort, forward, backward, update; measure; repeat. Everything random comes from one
+seed: the same settings and seed give the same model, bit for bit.
+run: load the digits (MNIST is downloaded the first time), build the network the settings describe,
+fit it, measure it on the test digits, record how it was made, and save it.
 """
 
+import dataclasses
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
+from . import paths
 from .augment import Distortion, distort
 from .errors import NNError
-from .network import cross_entropy, one_hot, scale_pixels
+from .layers import cross_entropy, one_hot
+from .network import Network, mlp, scale_pixels
 from .optim import learning_rate, make_optimizer
-
-# The shipped model's architecture: 784 pixels in, two hidden layers, 10 digit scores out.
-DEFAULT_SIZES = (784, 512, 512, 10)
 
 
 @dataclass
 class Settings:
-    """Everything that decides how a network is trained; saved with the model so it can be redone."""
+    """Everything that decides how a network is built and trained; saved with the model so it can be
+    redone. The command line's options are made from these fields and their comments."""
 
-    epochs: int = 40
-    batch_size: int = 256
-    optimizer: str = "adam"
-    learning_rate: float = 2e-3
-    schedule: str = "cosine"
-    weight_decay: float = 0.0
-    dropout: float = 0.0
-    augment: bool = True
+    arch: str = "mlp"               # "mlp" (fully connected) or "cnn" (convolutional, part 2)
+    hidden: tuple = (512, 512)      # hidden layer widths of the mlp
+    dropout: float = 0.0            # share of hidden units switched off in each training step
+    epochs: int = 40                # passes over the training digits
+    batch_size: int = 256           # digits per training step
+    optimizer: str = "adam"         # "adam" or "sgd"
+    learning_rate: float = 2e-3     # the peak learning rate
+    schedule: str = "cosine"        # "cosine" or "constant"
+    weight_decay: float = 0.0       # decoupled weight decay per step, times the learning rate
+    augment: bool = True            # train on randomly distorted copies of the digits
     distortion: Distortion = field(default_factory=Distortion)
-    seed: int = 0
-    threads: int = 1
+    seed: int = 0                   # all randomness comes from it
+    threads: int = 1                # BLAS threads (1 is fastest here, see README)
+
+    def __post_init__(self):
+        self.hidden = tuple(int(n) for n in self.hidden)
+        rules = [
+            (self.arch in ("mlp", "cnn"), f"arch {self.arch!r} is not 'mlp' or 'cnn'"),
+            (min(self.hidden, default=1) >= 1, f"hidden {list(self.hidden)}: widths start at 1"),
+            (0 <= self.dropout < 1, f"dropout {self.dropout} is not from 0 to below 1"),
+            (self.epochs >= 1 and self.batch_size >= 1, "epochs and batch size must be at least 1"),
+            (self.optimizer in ("adam", "sgd"), f"optimizer {self.optimizer!r} is not 'adam' or 'sgd'"),
+            (self.schedule in ("cosine", "constant"), f"schedule {self.schedule!r} is unknown"),
+            (self.learning_rate > 0, f"learning rate {self.learning_rate} must be above 0"),
+            (self.threads >= 1, f"threads {self.threads} must be at least 1")]
+        problems = [message for ok, message in rules if not ok]
+        if problems:
+            raise NNError(f"bad training settings: {'; '.join(problems)}. Fix them and train again.")
 
     def record(self):
         """A JSON-ready dict of these settings."""
         return asdict(self)
+
+    def network(self):
+        """A fresh network of the architecture these settings describe, initialised from the seed."""
+        if self.arch == "mlp":
+            return Network(mlp([784, *self.hidden, 10], self.dropout), seed=self.seed)
+        if self.arch == "cnn":
+            from . import conv
+
+            return Network(conv.cnn(), conv.INPUT_SHAPE, seed=self.seed)
+        raise NNError(f"unknown architecture {self.arch!r}: choose 'mlp' or 'cnn'.")
+
+
+def settings_for(arch):
+    """The settings the shipped model of an architecture was trained with."""
+    if arch == "cnn":
+        from . import conv
+
+        return Settings(arch="cnn", **conv.TRAINING)
+    return Settings(arch=arch)
 
 
 @dataclass
@@ -49,86 +89,94 @@ class History:
 
     loss: list = field(default_factory=list)
     accuracy: list = field(default_factory=list)
-    val_loss: list = field(default_factory=list)
-    val_accuracy: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+    test_accuracy: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
 
 
-def split_validation(images, labels, n, seed=0):
-    """Hold out n random digits for validation: (train_images, train_labels, val_images, val_labels)."""
-    order = np.random.default_rng(seed).permutation(len(labels))
-    val, train = order[:n], order[n:]
-    return images[train], labels[train], images[val], labels[val]
+def accuracy(probabilities, labels):
+    """Share of rows whose most probable digit is the label."""
+    return float(np.mean(np.asarray(probabilities).argmax(axis=1) == np.asarray(labels)))
 
 
 def evaluate(net, images, labels):
     """(average cross-entropy, accuracy) of the network on uint8 images and their labels."""
     P = net.predict_proba(scale_pixels(images))
-    return cross_entropy(P, one_hot(labels, P.shape[1], P.dtype)), float(np.mean(P.argmax(1) == labels))
+    return cross_entropy(P, one_hot(labels, P.shape[1], P.dtype)), accuracy(P, labels)
 
 
-def fit(net, images, labels, settings=None, validation=None, progress=True):
+def fit(net, images, labels, settings=None, test=None, progress=True):
     """Train net in place on uint8 images (m, 784) with integer labels (m,); return a History.
 
-    validation: optional (images, labels) measured after every epoch, never trained on.
+    test: optional (images, labels) measured after every epoch, never trained on.
     Stops with an NNError if the loss blows up (not a number, or above DIVERGED_LOSS).
     """
     s = settings or Settings()
     _check_training_data(net, images, labels, s)
     rng = np.random.default_rng(s.seed)                  # shuffling and dropout
     distort_rng = np.random.default_rng([s.seed, 1])     # distortions, drawn in the worker thread
-    optimizer = make_optimizer(s.optimizer, net.params, s.weight_decay)
+    net.use_rng(rng)
+    optimizer = make_optimizer(s.optimizer, net, s.weight_decay)
     if not s.augment:   # the digits never change: scale them once, not in every batch of every epoch
         images = scale_pixels(images, net.dtype)
     steps_per_epoch = -(-len(labels) // s.batch_size)
     total_steps = s.epochs * steps_per_epoch
     history = History()
-    # One BLAS thread: these matrices are small, and extra threads mostly wait on each other.
     with threadpool_limits(limits=s.threads, user_api="blas"), ThreadPoolExecutor(1) as worker:
         for epoch in range(s.epochs):
             start = time.perf_counter()
             order = rng.permutation(len(labels))
-            bar = _progress_bar(steps_per_epoch, f"epoch {epoch + 1}/{s.epochs}", progress)
             batches = _batches_ahead(images, order, s, distort_rng, net.dtype, worker)
-            loss_sum = correct = 0.0
-            for i, (X, batch) in zip(bar, batches, strict=True):
-                step = epoch * steps_per_epoch + i
-                loss, hits = _train_step(net, optimizer, X, labels[batch], rng, s,
-                                         learning_rate(step, total_steps, s.learning_rate, s.schedule))
+            bar = _progress_bar(steps_per_epoch, f"epoch {epoch + 1}/{s.epochs}", progress)
+            loss_sum = hits = 0.0
+            for i, (X, batch) in enumerate(batches):
+                lr = learning_rate(epoch * steps_per_epoch + i, total_steps, s.learning_rate, s.schedule)
+                loss, right = _train_step(net, optimizer, X, labels[batch], lr)
                 _stop_if_diverged(loss, epoch, i, s)
-                loss_sum += loss * len(batch)
-                correct += hits
-                if i % 50 == 0 or i == steps_per_epoch - 1:
-                    seen = min((i + 1) * s.batch_size, len(labels))
-                    bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}")
-            history.loss.append(loss_sum / len(labels))
-            history.accuracy.append(correct / len(labels))
-            history.seconds.append(time.perf_counter() - start)
-            if validation is not None:
-                val_loss, val_acc = evaluate(net, *validation)
-                history.val_loss.append(val_loss)
-                history.val_accuracy.append(val_acc)
+                loss_sum, hits = loss_sum + loss * len(batch), hits + right
+                bar.update()
             bar.close()
+            history.loss.append(loss_sum / len(labels))
+            history.accuracy.append(hits / len(labels))
+            history.seconds.append(time.perf_counter() - start)
+            if test is not None:
+                test_loss, test_accuracy = evaluate(net, *test)
+                history.test_loss.append(test_loss)
+                history.test_accuracy.append(test_accuracy)
             if progress:
-                tqdm.write(_epoch_line(history, epoch, s.epochs))
+                print(_epoch_line(history, s.epochs), flush=True)
     return history
 
 
+def _train_step(net, optimizer, X, labels, lr):
+    """One update on one batch of inputs X (m, 784); returns (batch loss, how many were right)."""
+    loss, _ = net.gradients(X, one_hot(labels, net.classes, net.dtype), training=True)
+    optimizer.step(lr)
+    return loss, int(np.sum(net.output.P.argmax(axis=1) == labels))
+
+
 def _progress_bar(steps, description, progress):
-    """A tqdm bar over range(steps): a widget in Jupyter, text in a terminal.
+    """A live bar while a person watches (a terminal, or a notebook open in Jupyter), else nothing.
 
-    `disable` is left unset when progress is wanted so that TQDM_DISABLE=1 in the environment can
-    still turn the bars off (the documented way to regenerate the committed notebooks).
+    A notebook run headless (papermill, nbconvert, CI) gets only the per-epoch text lines, which read
+    well when the saved notebook is shown on the web; a saved progress-bar widget would not.
     """
-    off = {} if progress else {"disable": True}
-    return tqdm(range(steps), desc=description, leave=False, unit="batch", **off)
+    from tqdm import tqdm
+
+    from .interactive import person_at_notebook
+
+    if progress and person_at_notebook():
+        from tqdm.notebook import tqdm
+    elif not (progress and sys.stderr.isatty()):
+        return tqdm(total=steps, disable=True)
+    return tqdm(total=steps, desc=description, leave=False, unit="batch")
 
 
-def _epoch_line(h, epoch, epochs):
-    line = (f"epoch {epoch + 1:>3}/{epochs}  loss {h.loss[-1]:.4f}  accuracy {h.accuracy[-1]:.2%}"
+def _epoch_line(h, epochs):
+    line = (f"epoch {len(h.loss):>3}/{epochs}  loss {h.loss[-1]:.4f}  accuracy {h.accuracy[-1]:.2%}"
             f"  ({h.seconds[-1]:.1f} s)")
-    if h.val_accuracy:
-        line += f"  held-out loss {h.val_loss[-1]:.4f}  accuracy {h.val_accuracy[-1]:.2%}"
+    if h.test_accuracy:
+        line += f"  test digits: loss {h.test_loss[-1]:.4f}  accuracy {h.test_accuracy[-1]:.2%}"
     return line
 
 
@@ -154,14 +202,6 @@ def _batches_ahead(images, order, s, rng, dtype, worker):
         yield X, batch
 
 
-def _train_step(net, optimizer, X, labels, rng, s, lr):
-    """One update on one batch of inputs X (m, 784); returns (batch loss, how many were right)."""
-    Y = one_hot(labels, net.sizes[-1], net.dtype)
-    P, cache = net.forward(X, dropout=s.dropout, rng=rng)
-    optimizer.step(net.backward(cache, Y), lr)
-    return cross_entropy(P, Y), int(np.sum(P.argmax(axis=1) == labels))
-
-
 # A network that guesses uniformly scores ln(10) = 2.3; an average loss of 15 means the right digit
 # gets a probability of about 3e-7: the weights have blown up, and more steps will not bring them back.
 DIVERGED_LOSS = 15.0
@@ -176,9 +216,9 @@ def _stop_if_diverged(loss, epoch, step, s):
 
 
 def _check_training_data(net, images, labels, s):
-    if images.ndim != 2 or images.shape[1] != net.sizes[0]:
-        raise NNError(f"training images have shape {images.shape}, but the network's first layer "
-                      f"takes {net.sizes[0]} pixels per image: flatten each image to one row.")
+    if images.ndim != 2 or images.shape[1] != net.input_size:
+        raise NNError(f"training images have shape {images.shape}, but the network takes "
+                      f"{net.input_size} pixels per image: flatten each image to one row.")
     if len(images) != len(labels) or len(labels) == 0:
         raise NNError(f"got {len(images)} images and {len(labels)} labels: give one label per image.")
     if s.epochs < 1 or s.batch_size < 1:
@@ -203,3 +243,94 @@ def training_record(settings, data_name, images, labels, history, test_accuracy=
         "test": {"name": str(test_name), "accuracy": test_accuracy} if test_accuracy is not None else None,
         "software": {"python": platform.python_version(), "numpy": np.__version__},
     }
+
+
+# --- the pipeline --------------------------------------------------------------------------------
+
+MNIST = "mnist"     # the dataset name that means the MNIST digits, downloaded into data/ the first time
+
+
+def data_file(name, split):
+    """The file behind a dataset name: "mnist" is downloaded if missing; anything else is a path."""
+    if str(name).lower() == MNIST:
+        from .data import ensure_mnist
+
+        train_csv, test_csv = ensure_mnist()
+        return Path(train_csv if split == "train" else test_csv)
+    return Path(name)
+
+
+def load_split(name, split, digits=None):
+    """(images (m, 784) uint8, labels (m,)) of a dataset's train or test split, the first `digits` only."""
+    from .data import load_digits
+
+    images, labels = load_digits(data_file(name, split), split=split)
+    return (images[:digits], labels[:digits]) if digits else (images, labels)
+
+
+def load_training_data(name=MNIST, digits=None, include_my_digits=False, samples=None):
+    """The digits to train on: a dataset's train split, plus the user's corrected drawings if asked."""
+    images, labels = load_split(name, "train", digits)
+    samples = Path(samples or paths.USER_SAMPLES)
+    if include_my_digits and samples.exists():
+        from .data import load_digits
+
+        mine, my_labels = load_digits(samples)
+        images, labels = np.concatenate([images, mine]), np.concatenate([labels, my_labels])
+    return images, labels
+
+
+@dataclass
+class Run:
+    """What one training run made: the network, its curves, and its test-set numbers."""
+
+    net: Network
+    history: History
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    test_probabilities: np.ndarray
+    path: Path
+
+    @property
+    def test_accuracy(self):
+        return accuracy(self.test_probabilities, self.test_labels)
+
+
+def run(settings=None, data=MNIST, test_data=MNIST, digits=None, include_my_digits=False, out=None,
+        progress=True, say=print):
+    """Load, build, train, measure, record and save: the whole job, as the notebook and CLI do it.
+
+    out: where to save (default: models/trained_<arch>.npz, which then becomes the base model).
+    Nothing is written unless training finished; the previous model stays as it was otherwise.
+    """
+    s = settings or Settings()
+    images, labels = load_training_data(data, digits, include_my_digits)
+    test_images, test_labels = load_split(test_data, "test")
+    from .data import balance_warning
+
+    warning = balance_warning(labels, str(data))
+    if warning:
+        say(f"warning: {warning}")
+    net = s.network()
+    out = Path(out or paths.trained_model(s.arch))
+    say(f"training {net.describe()} on {len(labels):,} digits from {data}")
+    history = fit(net, images, labels, s, test=(test_images, test_labels), progress=progress)
+    P = net.predict_proba(scale_pixels(test_images))
+    net.record = training_record(s, data, images, labels, history, accuracy(P, test_labels), test_data)
+    from .persist import save_model
+
+    save_model(net, out)
+    say(f"test accuracy {accuracy(P, test_labels):.2%} on {len(test_labels):,} digits from {test_data}; "
+        f"trained in {sum(history.seconds):.0f} s; saved {paths.shown(out)}")
+    return Run(net, history, test_images, test_labels, P, out)
+
+
+def settings_fields():
+    """(name, default, help text) of each setting the command line offers, read from Settings itself."""
+    import inspect
+    import re
+
+    source = inspect.getsource(Settings)
+    helps = dict(re.findall(r"^\s+(\w+): .*?#\s*(.+)$", source, re.M))
+    return [(f.name, f.default if f.default is not dataclasses.MISSING else f.default_factory(),
+             helps.get(f.name, "")) for f in dataclasses.fields(Settings) if f.name != "distortion"]

@@ -1,0 +1,300 @@
+"""The user's own model: the base model plus what their corrections taught it.
+
+Three files take part:
+  the base model           models/trained_mlp.npz if you trained one, else the shipped models/mnist_mlp.npz
+  the user model           models/user_model.npz: the base model after learning your corrections
+  the user's samples       data/user_samples.csv: every drawing you corrected, with its right digit
+The samples are the truth; the user model can always be rebuilt from them. So a correction appends its
+drawing to the samples first and then saves the model, both under a lock so two corrections (the
+canvas and a terminal) never interleave. If the program is killed between the two writes, or the base
+model was retrained since, the next start finds the model behind the samples and re-learns what is
+missing from the samples: nothing the user taught is ever lost.
+
+The notebook, the canvas and the command line each hold one UserModel; it is the only place that
+decides which model is used.
+"""
+
+import datetime
+import functools
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import paths
+from .data import CSV_HEADER, load_digits
+from .errors import NNError
+from .learn import LearnSettings, learn
+from .persist import load_model, model_sha256, save_model
+
+LOCK_TIMEOUT = 120       # seconds to wait for another correction to finish before giving up
+
+
+@dataclass
+class Correction:
+    """What one correction did: the learning result, and a sentence for the user."""
+
+    learned: object          # learn.Learned
+    message: str
+
+
+class UserModel:
+    """Which model is used, learning from corrections, undo and reset, for one user's files."""
+
+    def __init__(self, model_path=None, samples_path=None, base_path=None):
+        self.model_path = Path(model_path or paths.USER_MODEL)
+        self.samples_path = Path(samples_path or paths.USER_SAMPLES)
+        self.base_path = Path(base_path or paths.base_model())
+        self.undo_path = self.model_path.with_name(f".{self.model_path.name}.undo.npz")
+        self.lock_path = self.model_path.with_name(f".{self.model_path.name}.lock")
+        self._loaded = None          # sha256 of the user model file when we last read or wrote it
+
+    # --- which model ------------------------------------------------------------------------------
+
+    def load(self, say=print):
+        """(network, a sentence saying which model it is), repairing the user model if it is stale.
+
+        The user model is used when it was learned on the current base model; if the base changed
+        (retrained) or the model is behind the samples (a correction was interrupted), the missing
+        corrections are re-learned from the samples first, and `say` is told.
+        """
+        with self._lock():
+            paths.remove_stale_temporary_files(self.model_path.parent)
+            net = self._load_or_repair(say)
+        return net, self.describe(net)
+
+    def describe(self, net):
+        """A sentence saying which model `net` is."""
+        n = len(net.record.get("corrections", []))
+        if n:
+            return (f"using your own model ({paths.shown(self.model_path)}: the base model "
+                    f"{paths.shown(self.base_path)} plus {n} correction{'s' * (n != 1)})")
+        shipped = self.base_path.resolve() in {paths.shipped_model(a).resolve() for a in paths.SHIPPED_NAMES}
+        kind = "the shipped model, trained on MNIST" if shipped else "your trained model"
+        return f"using {kind}: {paths.shown(self.base_path)}"
+
+    def _load_or_repair(self, say):
+        base = load_model(self.base_path)
+        base_sha = model_sha256(self.base_path)
+        samples = self._samples()
+        n_samples = 0 if samples is None else len(samples[1])
+        if not self.model_path.exists():
+            return base
+        net = load_model(self.model_path)
+        user = net.record.get("user", {})
+        first = int(user.get("first_sample", 0))
+        learned = first + len(net.record.get("corrections", []))
+        if user.get("base_sha256") != base_sha:
+            say(f"The base model {paths.shown(self.base_path)} changed since your corrections were "
+                f"learned: re-learning your {n_samples - first} corrections on it (they are kept in "
+                f"{paths.shown(self.samples_path)}).")
+            net = self._fresh_from(base, base_sha, first)
+            learned = first
+        if learned < n_samples:
+            if user.get("base_sha256") == base_sha:
+                say(f"Your model is {n_samples - learned} correction(s) behind "
+                    f"{paths.shown(self.samples_path)} (an earlier correction was interrupted): "
+                    "learning them now.")
+            for i in range(learned, n_samples):
+                self._learn_row(net, samples, i)
+            self._save(net)
+        elif learned > n_samples:
+            raise NNError(f"{paths.shown(self.model_path)} has learned {learned} corrections but "
+                          f"{paths.shown(self.samples_path)} holds only {n_samples}: the samples file was "
+                          "edited or replaced. Reset (RESET_TO_BASE = True, or `python -m nn reset`) to "
+                          "start again from the base model.")
+        self._loaded = model_sha256(self.model_path)
+        return net
+
+    def _fresh_from(self, base, base_sha, first_sample):
+        net = base.copy()
+        net.record = {**base.record, "corrections": [],
+                      "user": {"base": paths.shown(self.base_path), "base_sha256": base_sha,
+                               "first_sample": first_sample}}
+        return net
+
+    # --- learning from a correction ---------------------------------------------------------------
+
+    def correct(self, net, image, label):
+        """Teach `net` (the network the caller holds) that the 28x28 uint8 `image` is `label`; keep it.
+
+        Returns (network, Correction): the network to use from now on (the one given, trained in
+        place, unless another program saved a newer user model meanwhile: then that one, trained).
+        The sample is appended first, then the model saved; a failure before the model is saved
+        takes the sample back, so both files stay as they were.
+        """
+        with self._lock():
+            net = self._current(net)
+            samples = self._samples()
+            row = 0 if samples is None else len(samples[1])
+            before_bytes = self.model_path.read_bytes() if self.model_path.exists() else None
+            self._append_sample(image, label)
+            try:
+                learned = self._learn_row(net, self._samples(), row)
+                self._save(net, before_bytes)
+            except BaseException:
+                self._drop_last_sample(row)
+                raise
+        before, after = int(learned.before.argmax()), int(learned.after.argmax())
+        message = (f"learned that this is a {label} (read as {before} before, {after} now, "
+                   f"{learned.steps} steps, {learned.seconds:.2f} s); saved {paths.shown(self.model_path)}")
+        return net, Correction(learned, message)
+
+    def _current(self, net):
+        """The network to train: the caller's, unless the file on disk is newer (another program)."""
+        on_disk = model_sha256(self.model_path) if self.model_path.exists() else None
+        if on_disk is not None and on_disk != self._loaded:
+            return self._load_or_repair(lambda _: None)
+        if on_disk is None and "user" not in net.record:
+            return self._fresh_from(net, model_sha256(self.base_path), self._count_samples())
+        if "user" not in net.record:       # the caller holds the base model, but a user model exists
+            return self._load_or_repair(lambda _: None)
+        return net
+
+    def _learn_row(self, net, samples, i):
+        """Learn sample row i on net (in place), rehearsing the rows before it; record it."""
+        images, labels = samples
+        first = net.record["user"]["first_sample"]
+        earlier = (images[first:i], labels[first:i]) if i > first else None
+        n = len(net.record["corrections"])
+        learned = learn(net, images[i].reshape(28, 28), int(labels[i]), earlier=earlier,
+                        mnist=mnist_for_rehearsal(), settings=LearnSettings(seed=n))
+        net.record["corrections"].append({
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "label": int(labels[i]), "steps": learned.steps,
+            "before": round(float(learned.before[learned.label]), 4),
+            "after": round(float(learned.after[learned.label]), 4)})
+        return learned
+
+    def _save(self, net, previous_bytes=None):
+        """Save the user model; keep the previous one for undo."""
+        if previous_bytes is not None:
+            with paths.atomic_write(self.undo_path) as f:
+                f.write(previous_bytes)
+        elif not self.model_path.exists():
+            self.undo_path.unlink(missing_ok=True)
+        save_model(net, self.model_path)
+        self._loaded = model_sha256(self.model_path)
+
+    # --- undo and reset ---------------------------------------------------------------------------
+
+    def undo(self):
+        """Take back the latest correction: the model as it was before it, and its sample removed.
+
+        Returns (network now in use, a sentence). Only the latest correction can be undone.
+        """
+        with self._lock():
+            if not self.model_path.exists() or not load_model(self.model_path).record.get("corrections"):
+                return load_model(self.base_path), "nothing to undo."
+            count = self._count_samples()
+            if self.undo_path.exists():
+                os.replace(self.undo_path, self.model_path)
+            else:
+                self.model_path.unlink()
+            self._drop_last_sample(count - 1)
+            net = self._load_or_repair(lambda _: None)
+        return net, "undid the latest correction."
+
+    def reset(self, forget_samples=False):
+        """Go back to the base model. Your drawings stay in the samples file (for training with them)
+        unless forget_samples; either way, later corrections start from the base model."""
+        with self._lock():
+            self.undo_path.unlink(missing_ok=True)
+            if forget_samples:
+                self.samples_path.unlink(missing_ok=True)
+            count = self._count_samples()
+            if count == 0:
+                self.model_path.unlink(missing_ok=True)
+                self._loaded = None
+                return load_model(self.base_path)
+            # Mark where the samples start counting again, so the ones before are never re-learned.
+            net = self._fresh_from(load_model(self.base_path), model_sha256(self.base_path), count)
+            self._save(net)
+            return net
+
+    # --- the samples file -------------------------------------------------------------------------
+
+    def _samples(self):
+        """(images (n, 784) uint8, labels (n,)), or None; a half-written last line is dropped first."""
+        if not self.samples_path.exists():
+            return None
+        self._repair_last_line()
+        try:
+            return load_digits(self.samples_path)
+        except NNError as e:
+            if "holds no digits" in str(e):
+                return None
+            raise
+
+    def _count_samples(self):
+        samples = self._samples()
+        return 0 if samples is None else len(samples[1])
+
+    def _append_sample(self, image, label):
+        """Add one line to the samples file (creating it with its header); one write, then fsync."""
+        line = ",".join(map(str, [int(label), *np.asarray(image, np.uint8).ravel()])) + "\n"
+        if not self.samples_path.exists():
+            with paths.atomic_write(self.samples_path, "w") as f:
+                f.write(CSV_HEADER + "\n")
+        fd = os.open(self.samples_path, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, line.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _drop_last_sample(self, keep):
+        """Keep only the first `keep` sample lines (undo, or a correction that failed)."""
+        if not self.samples_path.exists():
+            return
+        lines = self.samples_path.read_text().splitlines(keepends=True)
+        if keep <= 0:
+            self.samples_path.unlink()
+            return
+        with paths.atomic_write(self.samples_path, "w") as f:
+            f.writelines(lines[:keep + 1])
+
+    def _repair_last_line(self):
+        """A kill in the middle of appending leaves a line without its newline: drop that line."""
+        with open(self.samples_path, "rb+") as f:
+            data = f.read()
+            if data and not data.endswith(b"\n"):
+                f.truncate(data.rfind(b"\n") + 1)
+
+    # --- the lock ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def _lock(self):
+        """Hold the user's files for one change; another program waits (up to LOCK_TIMEOUT) its turn."""
+        from filelock import FileLock, Timeout
+
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.lock_path))
+        try:
+            lock.acquire(timeout=LOCK_TIMEOUT)
+        except Timeout:
+            raise NNError(f"another program has been learning a correction for {LOCK_TIMEOUT} s "
+                          f"({paths.shown(self.lock_path)} is locked): wait for it to finish, then "
+                          "try again.") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+def mnist_for_rehearsal(n=5000):
+    """The first n MNIST training digits if MNIST has been downloaded, else None (never downloads).
+
+    Read once per process (and from the CSV's binary cache), not once per correction.
+    """
+    path = paths.MNIST_TRAIN
+    if not path.exists():
+        return None
+    return _read_rehearsal(str(path), path.stat().st_mtime_ns, n)
+
+
+@functools.lru_cache(maxsize=2)
+def _read_rehearsal(path, mtime, n):
+    return load_digits(path, rows=n)

@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nn.data import load_digits, save_csv  # noqa: E402
-from nn.network import Network, scale_pixels  # noqa: E402
-from nn.persist import PRETRAINED, load_model  # noqa: E402
+from nn.network import Network, mlp, scale_pixels  # noqa: E402
+from nn.paths import shipped_model  # noqa: E402
+from nn.persist import load_model  # noqa: E402
 from nn.preprocess import preprocess  # noqa: E402
 from nn.train import Settings, fit  # noqa: E402
 
@@ -55,11 +56,11 @@ def mnist():
 
 def run_ours(data, epochs, seed, threads=1):
     x, y, xt, yt = data
-    net = Network(SIZES, seed=seed)
+    net = Network(mlp(SIZES), seed=seed)
     settings = Settings(epochs=epochs, batch_size=BATCH, learning_rate=LR, schedule="constant",
                         augment=False, seed=seed, threads=threads)
-    history = fit(net, x, y, settings, validation=(xt, yt), progress=False)
-    return history.seconds, history.val_accuracy
+    history = fit(net, x, y, settings, test=(xt, yt), progress=False)
+    return history.seconds, history.test_accuracy
 
 
 def run_torch(data, epochs, seed, threads=1):
@@ -113,17 +114,16 @@ def run_naive(data, seconds_budget, seed, target=0.95, lr=0.1):
     Returns (seconds per iteration, seconds to reach `target` or None, accuracy reached, iterations).
     """
     x, y, xt, yt = scale_pixels(data[0], np.float64), data[1], scale_pixels(data[2], np.float64), data[3]
-    from nn.network import one_hot
+    from nn.layers import one_hot
 
-    net = Network(SIZES, seed=seed, dtype=np.float64)
+    net = Network(mlp(SIZES), seed=seed, dtype=np.float64)
     Y = one_hot(y, dtype=np.float64)
     start, times, reached, accuracy = time.perf_counter(), [], None, 0.0
     with threadpool_limits(limits=1, user_api="blas"):
         while time.perf_counter() - start < seconds_budget:
             tick = time.perf_counter()
-            _, grads = net.gradients(x, Y)
-            for k in net.params:
-                net.params[k] -= lr * grads[k]
+            net.gradients(x, Y)
+            net.flat -= lr * net.flat_grad
             times.append(time.perf_counter() - tick)
             if len(times) % 10 == 0:
                 accuracy = net.accuracy(xt, yt)
@@ -243,7 +243,7 @@ def training_flops_per_epoch(m=60000):
 # --- prediction and data loading -------------------------------------------------------------------
 
 def prediction_numbers(test_images):
-    net = load_model(PRETRAINED)
+    net = load_model(shipped_model())
     with threadpool_limits(limits=1, user_api="blas"):
         X = scale_pixels(test_images)
         start = time.perf_counter()
@@ -254,7 +254,7 @@ def prediction_numbers(test_images):
             start = time.perf_counter()
             net.forward(scale_pixels(preprocess(ROOT / "test_image.png").image[None]))
             ends.append(time.perf_counter() - start)
-    return {"forward_one_image_us": forward_one_image_us(Network(SIZES)),
+    return {"forward_one_image_us": forward_one_image_us(Network(mlp(SIZES))),
             "forward_one_image_shipped_us": forward_one_image_us(net),
             "drawing_end_to_end_ms": float(np.median(ends)) * 1e3,
             "batch_digits_per_second": len(X) / batch_seconds}

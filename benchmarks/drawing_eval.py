@@ -31,7 +31,8 @@ from benchmarks.drawings import redraw_mnist, stroke_digit  # noqa: E402
 from nn.data import load_digits  # noqa: E402
 from nn.interactive import predict_drawings  # noqa: E402
 from nn.network import scale_pixels  # noqa: E402
-from nn.persist import PRETRAINED, load_model  # noqa: E402
+from nn.paths import shipped_model  # noqa: E402
+from nn.persist import load_model  # noqa: E402
 from nn.preprocess import Drawing, preprocess  # noqa: E402
 
 SOURCES = [ROOT.parent / "shared" / "data" / "mnist.npz", ROOT / "data" / "mnist_test.csv"]
@@ -107,7 +108,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="MNIST test digits to re-draw (max 10000)")
     parser.add_argument("--strokes", type=int, default=20, help="stroke drawings per digit")
-    parser.add_argument("--model", type=Path, default=PRETRAINED)
+    parser.add_argument("--model", type=Path, default=shipped_model())
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "drawings.json")
     args = parser.parse_args()

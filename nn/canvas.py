@@ -51,7 +51,8 @@ class DrawingPad:
 
         self.user, self.image_path = user or UserModel(), image_path
         self.strokes, self.drawing_now = [], False
-        self.net, which = self.user.load(say=lambda line: None)
+        said = []                 # e.g. "the base model changed: re-learning your corrections"
+        self.net, which = self.user.load(say=said.append)
         self.prediction = None
         self.canvas = Canvas(width=SIZE, height=SIZE,
                              layout=w.Layout(width=f"{SIZE}px", height=f"{SIZE}px"))
@@ -64,7 +65,7 @@ class DrawingPad:
         self.canvas.on_touch_end(lambda touches: self._finish())
         self.guess = w.HTML(_guess_html(None))
         self.bars = w.HTML(_bars_html(None))
-        self.status = w.HTML(which)
+        self.status = w.HTML(" ".join(said + [which[0].upper() + which[1:] + "."]))
         self.digit_buttons = [w.Button(description=str(d), layout=w.Layout(width="38px"),
                                        tooltip=f"it is a {d}: learn it") for d in range(10)]
         for d, button in enumerate(self.digit_buttons):
@@ -199,21 +200,26 @@ def _bars_html(probabilities):
     return f"<div class='nn-bars'>{rows}</div>"
 
 
-PAINT_PATH = ("No canvas here: this notebook app cannot show Jupyter widgets (or ipycanvas is not "
-              "installed). Draw in Paint instead, save it as test_image.png, and run the notebook "
-              "from the top (sections 2-5).")
+PAINT_PATH = ("Draw in Paint instead, save it as test_image.png, and run the notebook from the top "
+              "(sections 2-5).")
 
 
 def show(user=None, image_path="test_image.png"):
-    """Display a DrawingPad, or say how to use the Paint path where widgets cannot work."""
+    """Display a DrawingPad where a person is at the notebook; elsewhere say how to use the Paint path.
+
+    A notebook run headless (papermill, nbconvert) or shown on the web cannot draw, so it gets a line of
+    text instead of a widget that would show as a frozen placeholder.
+    """
     from IPython.display import display
 
+    if not interactive.person_at_notebook():
+        print("The canvas needs a notebook app with a person at it (JupyterLab, Jupyter Notebook 7 or "
+              "VS Code); this run has none. " + PAINT_PATH)
+        return None
     try:
         pad = DrawingPad(user, image_path)
     except ImportError:
-        print(PAINT_PATH)
+        print("The canvas needs ipycanvas and ipywidgets (pip install -r requirements.txt). " + PAINT_PATH)
         return None
     display(pad.widget)
-    if not interactive.person_at_notebook():
-        print("No canvas above? " + PAINT_PATH.split(": ", 1)[1])
     return pad

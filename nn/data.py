@@ -3,17 +3,20 @@ and the checksummed download of the official MNIST files.
 
 Every loader returns the same two arrays, images (m, 784) uint8 with ink 255 on 0 and labels (m,)
 uint8, after checking what it read and naming the line and column of anything wrong. This is the
-only module that goes to the internet, and only when MNIST is asked for and not on disk.
+only module that goes to the internet, and only when asked to: `ensure_mnist()` downloads whatever of
+MNIST is not on disk yet. Reading a file never downloads anything.
 """
 
 import gzip
+import stat
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from . import paths
 from .errors import NNError
-from .paths import USER_SAMPLES, atomic_write
+from .paths import atomic_write
 
 PIXELS = 784
 CSV_HEADER = "label," + ",".join(f"pixel{i}" for i in range(PIXELS))
@@ -41,19 +44,59 @@ def load_digits(path, split="train", rows=None):
     """Images (m, 784) uint8 and labels (m,) uint8 from a digits file.
 
     CSV: one digit per row, the label then 784 pixel values 0-255, with or without a header line
-    (MNIST CSV and Kaggle's train.csv have one). mnist.npz: the `split` ("train" or "test") part.
-    The project's own MNIST files (data/mnist_train.csv, data/mnist_test.csv) are downloaded
-    the first time they are asked for. rows: read only the first `rows` digits of a CSV.
+    (MNIST CSV and Kaggle's train.csv have one), gzipped or not, with or without a UTF-8 byte-order
+    mark. mnist.npz: the `split` ("train" or "test") part. rows: only the first `rows` digits.
+    Never downloads: a missing MNIST file is reported with how to get it (see ensure_mnist).
     """
     path = Path(path)
-    if not path.exists() and path.name in CSV_NAMES.values():
-        download_mnist(path.parent)
-    if not path.exists():
-        raise NNError(f"{path} not found: check the path, or leave the default to use MNIST "
-                      "(downloaded into data/ the first time).")
+    _check_is_a_file(path)
     if path.suffix == ".npz":
         return _load_npz(path, split)
     return _load_csv(path, rows)
+
+
+def ensure_mnist(data_dir=None, progress=True, mirrors=MIRRORS, files=MNIST_FILES):
+    """The MNIST CSV files (train_csv, test_csv) in data_dir (default: the project's data/),
+    downloading and checking (sha256) only those not there yet. The one call that fetches MNIST.
+    """
+    data_dir = Path(paths.DATA if data_dir is None else data_dir)
+    wanted = {split: data_dir / name for split, name in CSV_NAMES.items()}
+    missing = tuple(split for split, path in wanted.items() if not path.exists())
+    if missing:
+        download_mnist(data_dir, splits=missing, mirrors=mirrors, progress=progress, files=files)
+    return wanted["train"], wanted["test"]
+
+
+def _check_is_a_file(path):
+    """Refuse, in words, a path that is missing, a folder, or not a regular file (a FIFO would hang)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise _not_found(path) from None
+    except NotADirectoryError:
+        raise NNError(f"{path} not found: a part of that path is a file, not a folder; "
+                      "check the path.") from None
+    except OSError as e:  # a symlink loop, a path too long, no permission to look in a folder
+        raise NNError(f"{path} cannot be opened ({e.strerror or e}): check the path.") from None
+    if stat.S_ISDIR(mode):
+        raise NNError(f"{path} is a folder, not a digits file: give the CSV or .npz file inside it.")
+    if not stat.S_ISREG(mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+        raise NNError(f"{path} is not a regular file but {kind}: save the digits to a CSV or .npz file "
+                      "and give that.")
+
+
+def _not_found(path):
+    if path.name in CSV_NAMES.values():
+        if path.parent.resolve() == Path(paths.DATA).resolve():
+            how = ("run `python -m nn download`, or leave TRAIN_DATA = \"mnist\" in the notebook, "
+                   "which downloads it")
+        else:
+            how = f"call nn.data.ensure_mnist({str(path.parent)!r}), which downloads it there"
+        return NNError(f"{path} not found: MNIST has not been downloaded yet. To get it, {how}.")
+    return NNError(f"{path} not found: check the path, or use \"mnist\" (the default) to train on "
+                   "MNIST, downloaded into data/ the first time.")
 
 
 def _load_npz(path, split):
@@ -78,14 +121,23 @@ CACHE_ABOVE_BYTES = 5_000_000
 
 
 def _load_csv(path, rows=None):
-    """A digits CSV: from its binary cache when the CSV is unchanged, else parsed (and cached)."""
-    if rows is not None or path.stat().st_size < CACHE_ABOVE_BYTES:
+    """A digits CSV: from its binary cache when the CSV is unchanged, else parsed (and cached).
+
+    With rows, a valid cache is read and sliced; without one, only those rows are parsed (and no
+    cache is written, since the rest of the file was not read).
+    """
+    if path.stat().st_size < CACHE_ABOVE_BYTES:
         return _parse_csv(path, rows)
     cache = path.with_name(f".{path.name}.cache.npz")
     digest = _sha256(path)
     cached = _read_cache(cache, digest)
     if cached is not None:
-        return cached
+        images, labels = cached
+        if rows is None:
+            return images, labels
+        return images[:rows].copy(), labels[:rows].copy()  # copies: the rest of the file can be freed
+    if rows is not None:
+        return _parse_csv(path, rows)
     images, labels = _parse_csv(path)
     try:
         with atomic_write(cache) as f:
@@ -119,40 +171,72 @@ def _read_cache(cache, digest):
 def _parse_csv(path, rows=None):
     import pandas as pd
 
-    has_header = _first_field(path).isalpha()
+    gz = _is_gzip(path)
+    has_header = _first_field(path, gz).isalpha()
     try:  # fast path: a clean file parses straight into uint8
-        frame = pd.read_csv(path, header=0 if has_header else None, engine="c", nrows=rows, dtype=np.uint8)
+        frame = _read_frame(path, gz, has_header, rows, dtype=np.uint8)
         if frame.shape[1] == PIXELS + 1 and len(frame) and frame.iloc[:, 0].max() <= 9:
             values = frame.to_numpy()
             return np.ascontiguousarray(values[:, 1:]), values[:, 0].copy()
-    except (ValueError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+    except (ValueError, OverflowError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            OSError, EOFError):
         pass  # something is wrong: the careful path below finds it and says where
-    return _parse_csv_carefully(path, rows, has_header)
+    return _parse_csv_carefully(path, rows, has_header, gz)
 
 
-def _parse_csv_carefully(path, rows, has_header):
+def _read_frame(path, gz, has_header, rows, dtype=None):
+    import pandas as pd
+
+    # utf-8-sig: a byte-order mark (Excel and Notepad write one) is not part of the first field
+    return pd.read_csv(path, header=0 if has_header else None, engine="c", nrows=rows, dtype=dtype,
+                       compression="gzip" if gz else None, encoding="utf-8-sig")
+
+
+def _parse_csv_carefully(path, rows, has_header, gz):
     import pandas as pd
 
     try:
-        frame = pd.read_csv(path, header=0 if has_header else None, engine="c", nrows=rows)
+        frame = _read_frame(path, gz, has_header, rows)
     except pd.errors.EmptyDataError:
         raise NNError(f"{path} is empty: expected one digit per line, its label then "
                       f"{PIXELS} pixel values.") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
         raise NNError(f"{path} is not a well-formed digits CSV ({str(e).strip()}): every line needs "
                       f"a label and {PIXELS} pixel values, separated by commas.") from None
+    except (EOFError, OSError) as e:
+        if not gz:
+            raise
+        raise NNError(f"{path} is a damaged gzip file ({str(e).strip()}): download or compress it "
+                      "again.") from None
     first_line = 2 if has_header else 1
     if frame.shape[1] != PIXELS + 1:
         hint = " (Kaggle's test.csv has no labels: train on train.csv)" if frame.shape[1] == PIXELS else ""
         raise NNError(f"{path} has {frame.shape[1]} columns; expected {PIXELS + 1}: a label then "
                       f"{PIXELS} pixel values{hint}.")
+    if len(frame) == 0:
+        raise NNError(f"{path} holds no digits: it has a header line but no rows. Add digits (one per "
+                      f"line: the label, then {PIXELS} pixel values) or choose another file.")
     values = _numeric(frame, path, first_line)
     return _checked(values[:, 1:], values[:, 0], path, first_line)
 
 
-def _first_field(path):
+def _is_gzip(path):
+    """Whether the file is gzipped, from its first two bytes (whatever its name)."""
     with open(path, "rb") as f:
-        return f.readline(256).split(b",")[0].strip().decode("ascii", "replace")
+        return f.read(2) == b"\x1f\x8b"
+
+
+def _first_field(path, gz=False):
+    try:
+        with (gzip.open if gz else open)(path, "rb") as f:
+            line = f.readline(256)
+    except (EOFError, OSError) as e:
+        if not gz:
+            raise
+        raise NNError(f"{path} is a damaged gzip file ({str(e).strip()}): download or compress it "
+                      "again.") from None
+    field = line.removeprefix(b"\xef\xbb\xbf").split(b",")[0].strip().strip(b'"')
+    return field.decode("ascii", "replace")
 
 
 def _numeric(frame, path, first_line):
@@ -189,6 +273,41 @@ def _checked(pixels, labels, path, first_line):
                 f"{value:g} is not a whole number from {low} to {high}"
             raise NNError(f"{path}, {where}: {what} {problem}; fix or delete that digit.")
     return np.asarray(pixels).astype(np.uint8), np.asarray(labels).astype(np.uint8)
+
+
+# Training data this small or this lopsided still trains, but the network it makes is not much use.
+FEW_DIGITS = 100
+UNBALANCED = 5      # the most common digit more than this many times as frequent as the rarest
+
+
+def balance_warning(labels, name):
+    """A one-line warning about degenerate training digits, or None when they look fine.
+
+    Checked in order: only one kind of digit; fewer than FEW_DIGITS digits; a digit 0-9 missing; the
+    rarest digit less than 1/UNBALANCED as frequent as the most common one. name: what the digits are
+    called in the message (a file name, "the training digits").
+    """
+    counts = np.bincount(np.asarray(labels, np.int64).ravel(), minlength=10)[:10]
+    total = int(counts.sum())
+    present = np.flatnonzero(counts)
+    if len(present) == 1:
+        d = int(present[0])
+        return (f"every digit in {name} is a {d}, so the network can only learn to answer {d}: "
+                "train on digits of all ten kinds.")
+    if total < FEW_DIGITS:
+        return (f"{name} holds only {total} digit{'s' * (total != 1)}, too few to learn from "
+                "(MNIST has 60,000): expect many mistakes, or add digits.")
+    if len(present) < 10:
+        missing = ", ".join(str(d) for d in range(10) if counts[d] == 0)
+        one = len(present) == 9
+        return (f"{name} has no examples of the digit{'' if one else 's'} {missing}, so the network will "
+                f"never answer {'it' if one else 'them'}: add examples of each digit 0-9.")
+    rare, common = int(np.argmin(counts)), int(np.argmax(counts))
+    if counts[rare] * UNBALANCED < counts[common]:
+        return (f"{name} is very unbalanced ({counts[rare]:,} digits are {rare}s but "
+                f"{counts[common]:,} are {common}s), so the network will lean towards the common ones: "
+                "add digits of the rare kinds.")
+    return None
 
 
 def save_csv(path, images, labels):

@@ -26,7 +26,7 @@ def explain(error):
                     "Choose a folder you can write to (e.g. --model ~/my_model.npz), or fix its "
                     "permissions; nothing was changed.")
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            return (f"the disk is full (writing{where}): free some space and try again; the previous "
-                    "files were left as they were.")
+            return (f"the disk is full{' (writing' + where + ')' if where else ''}: free some space and "
+                    "try again; the previous files were left as they were.")
         return f"could not read or write{where}: {error.strerror or error}. Check the path and try again."
     return None

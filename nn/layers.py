@@ -93,6 +93,8 @@ class Dense(Layer):
     def __init__(self, n_in, n_out):
         super().__init__()
         self.n_in, self.n_out = int(n_in), int(n_out)
+        if min(self.n_in, self.n_out) < 1:
+            raise ValueError(f"Dense({n_in}, {n_out}): a layer needs at least one input and one unit")
 
     def param_shapes(self):
         return {"W": (self.n_in, self.n_out), "b": (self.n_out,)}

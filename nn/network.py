@@ -49,12 +49,13 @@ class Network:
     """
 
     def __init__(self, layers, input_shape=(784,), seed=0, dtype=np.float32):
+        """seed=None leaves the parameters uninitialised, for a network about to be loaded from a file."""
         self.layers = list(layers)
         self.input_shape = tuple(int(n) for n in input_shape)
         self.dtype = np.dtype(dtype)
         self.output = SoftmaxCrossEntropy()
         self.record = {}
-        self._allocate(np.random.default_rng(seed))
+        self._allocate(None if seed is None else np.random.default_rng(seed))
         self.layers[0].needs_input_grad = False
 
     def _allocate(self, rng):
@@ -72,12 +73,13 @@ class Network:
         for layer, layer_shapes in zip(self.layers, shapes, strict=True):
             if layer_shapes:
                 number += 1
-            start = dict(layer.init_params(rng, self.dtype))
+            start = layer.init_params(rng, self.dtype) if rng is not None else {}
             for name, s in layer_shapes.items():
                 size = int(np.prod(s))
                 layer.params[name] = self.flat[offset:offset + size].reshape(s)
                 layer.grads[name] = self.flat_grad[offset:offset + size].reshape(s)
-                layer.params[name][...] = start[name]
+                if name in start:
+                    layer.params[name][...] = start[name]
                 self.params[f"{name}{number}"] = layer.params[name]
                 self.grads[f"{name}{number}"] = layer.grads[name]
                 offset += size
@@ -87,6 +89,8 @@ class Network:
     def forward(self, X, training=False):
         """Scores Z (m, 10) for inputs X (m, 784): each layer's output is the next one's input."""
         A = X.reshape(len(X), *self.input_shape).astype(self.dtype, copy=False)
+        if not self.layers[0].params:      # a ReLU first would overwrite the caller's X in place
+            A = A.copy()
         for layer in self.layers:
             A = layer.forward(A, training)
         return A
@@ -137,8 +141,8 @@ class Network:
         return {"input_shape": list(self.input_shape), "layers": [layer.spec() for layer in self.layers]}
 
     @classmethod
-    def from_spec(cls, spec, dtype=np.float32):
-        return cls([layer_from_spec(s) for s in spec["layers"]], spec["input_shape"], dtype=dtype)
+    def from_spec(cls, spec, dtype=np.float32, seed=0):
+        return cls([layer_from_spec(s) for s in spec["layers"]], spec["input_shape"], seed, dtype)
 
     def describe(self):
         """One line, e.g. 'Dense(784->512) ReLU Dense(512->10)'."""
@@ -146,7 +150,7 @@ class Network:
 
     def copy(self):
         """An independent copy: same layers, same weights, its own buffers."""
-        twin = Network.from_spec(self.spec(), self.dtype)
+        twin = Network.from_spec(self.spec(), self.dtype, seed=None)
         twin.flat[...] = self.flat
         twin.record = copy.deepcopy(self.record)
         return twin

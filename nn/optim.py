@@ -16,7 +16,7 @@ import numpy as np
 class SGD:
     """Gradient descent with momentum.
 
-    v <- momentum * v + g          W <- W - lr * v   (then W <- W * (1 - lr * weight_decay))
+    v <- momentum * v + g          W <- W * (1 - lr * weight_decay) - lr * v
     The velocity v averages recent gradients, so steps keep going where gradients agree and cancel
     where they zig-zag.
     """

@@ -21,7 +21,7 @@ from .paths import atomic_write, shown
 
 FORMAT = "digit-recognizer/2"
 OLD_FORMAT = "digit-recognizer-mlp/1"      # before layer lists: sizes only; still loads
-MAX_PARAMETERS = 50_000_000                # 200 MB of float32: far above any model here
+MAX_PARAMETERS = 20_000_000                # 80 MB of float32: far above any model here
 MAX_TEXT = 1 << 20                          # the JSON layer list and record: 1 MB at most
 MAX_LAYERS = 100
 
@@ -49,7 +49,7 @@ def load_model(path):
             net = _empty_network(network_spec, path)
             _check_arrays(net, headers, path)
             for name, value in net.params.items():
-                value[...] = _read_array(archive, name)
+                _read_into(archive, name, value)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
         raise NNError(f"{shown(path)} is not a readable model file ({type(e).__name__}: {e}); it may be "
                       "truncated or not a model: retrain it or copy it again.") from None
@@ -82,6 +82,22 @@ def _read_array(archive, name):
         return np.lib.format.read_array(f, allow_pickle=False)
 
 
+def _read_into(archive, name, target):
+    """Read an array straight into the network's buffer (one copy in memory, not two) when it is
+    stored as the same float type in C order; otherwise read it and convert."""
+    with archive.open(f"{name}.npy") as f:
+        major, _ = np.lib.format.read_magic(f)
+        read_header = np.lib.format.read_array_header_1_0 if major == 1 else \
+            np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(f)
+        if dtype == target.dtype and not fortran:
+            raw = target.reshape(-1).view(np.uint8)
+            if f.readinto(raw) != raw.size:
+                raise EOFError(f"{name} is shorter than its header says")
+            return
+    target[...] = _read_array(archive, name)
+
+
 def _read_texts(archive, headers, path):
     """(network spec, record) from the small text arrays, after checking their sizes."""
     for name in ("format", "record"):
@@ -103,7 +119,8 @@ def _read_texts(archive, headers, path):
     elif fmt == FORMAT and "network" in texts:
         spec = json.loads(str(texts["network"]))
     else:
-        raise NNError(f"{shown(path)} is a {fmt!r} file, not a {FORMAT} model: retrain it with this project.")
+        what = "lacks its layer list" if fmt == FORMAT else f"is a {fmt!r} file, not a {FORMAT} model"
+        raise NNError(f"{shown(path)} {what}: retrain it with this project.")
     try:
         record = json.loads(str(texts["record"]))
     except json.JSONDecodeError:
@@ -129,7 +146,7 @@ def _empty_network(spec, path):
     if total > MAX_PARAMETERS:
         raise NNError(f"{shown(path)} describes a network of {total:,} parameters, more than the "
                       f"{MAX_PARAMETERS:,} this project allows: it is not one of its models. Refused.")
-    return Network(layers, input_shape)
+    return Network(layers, input_shape, seed=None)
 
 
 def _check_arrays(net, headers, path):

@@ -3,9 +3,15 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
+MNIST_CREDIT = ("MNIST digits: Yann LeCun, Corinna Cortes and Christopher J.C. Burges, "
+                "CC BY-SA 3.0")
 
-def show_digits(images, titles=None, cols=10, size=1.2):
-    """A grid of 28x28 digits (rows of a (n, 784) or (n, 28, 28) array), each with an optional title."""
+
+def show_digits(images, titles=None, cols=10, size=1.2, credit=None):
+    """A grid of 28x28 digits (rows of a (n, 784) or (n, 28, 28) array), each with an optional title.
+
+    credit: a line printed under the figure (MNIST_CREDIT for MNIST digits).
+    """
     images = np.asarray(images).reshape(-1, 28, 28)
     rows = -(-len(images) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(cols * size, rows * size * 1.15), squeeze=False)
@@ -16,18 +22,21 @@ def show_digits(images, titles=None, cols=10, size=1.2):
             if titles is not None:
                 ax.set_title(str(titles[i]), fontsize=9)
     fig.tight_layout()
+    if credit:
+        fig.text(0.5, 0, credit, ha="center", va="top", fontsize=8, color="0.4")
     return fig
 
 
-def plot_history(history, validation_name="validation"):
-    """Loss and accuracy per epoch, training next to the held-out digits."""
+def plot_history(history):
+    """Loss and accuracy per epoch, on the training batches and on the test digits."""
     epochs = np.arange(1, len(history.loss) + 1)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
-    left.plot(epochs, history.loss, "o-", label="training (distorted digits)")
-    right.plot(epochs, np.array(history.accuracy) * 100, "o-", label="training (distorted digits)")
-    if history.val_loss:
-        left.plot(epochs, history.val_loss, "s-", label=validation_name)
-        right.plot(epochs, np.array(history.val_accuracy) * 100, "s-", label=validation_name)
+    left.plot(epochs, history.loss, "o-", label="training batches (distorted digits)")
+    right.plot(epochs, np.array(history.accuracy) * 100, "o-", label="training batches (distorted digits)")
+    if history.test_loss:
+        test = "test digits (never trained on)"
+        left.plot(epochs, history.test_loss, "s-", label=test)
+        right.plot(epochs, np.array(history.test_accuracy) * 100, "s-", label=test)
     left.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss", yscale="log")
     right.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
     for ax in (left, right):
@@ -54,23 +63,23 @@ def plot_mistakes(images, labels, probabilities, n=30):
     wrong = np.flatnonzero(predictions != labels)
     wrong = wrong[np.argsort(-probabilities[wrong, predictions[wrong]])][:n]
     titles = [f"{labels[i]}→{predictions[i]} ({probabilities[i, predictions[i]]:.0%})" for i in wrong]
-    return show_digits(images[wrong], titles)
+    return show_digits(images[wrong], titles, credit=MNIST_CREDIT)
 
 
 def plot_weights(W1, n=40, cols=10):
-    """Each hidden unit's 784 incoming weights as a 28x28 picture: the pattern that excites it most.
+    """Each hidden unit's 784 incoming weights as a 28x28 picture, all on one colour scale.
 
-    Red pixels push the unit up, blue push it down; each picture has its own colour scale.
+    Red: a positive weight, so ink on that pixel pushes the unit's Z up; blue: negative, ink there
+    pushes it down; white: the pixel hardly matters to that unit.
     """
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1, rows * 1.1))
+    limit = float(np.percentile(np.abs(W1[:, :n]), 99.5))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.1 + 1.2, rows * 1.1))
     for unit, ax in enumerate(axes.flat):
-        w = W1[:, unit].reshape(28, 28)
-        limit = np.abs(w).max()
-        ax.imshow(w, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        image = ax.imshow(W1[:, unit].reshape(28, 28), cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.axis("off")
+    fig.colorbar(image, ax=axes, shrink=0.8, label="weight (red: ink here raises Z, blue: lowers it)")
     fig.suptitle(f"Incoming weights of the first {n} hidden units")
-    fig.tight_layout()
     return fig
 
 

@@ -45,7 +45,7 @@ class Settings:
     threads: int = 1                # BLAS threads (1 is fastest here, see README)
 
     def __post_init__(self):
-        self.hidden = tuple(int(n) for n in self.hidden)
+        self.hidden = tuple(int(n) for n in np.atleast_1d(self.hidden))
         rules = [
             (self.arch in ("mlp", "cnn"), f"arch {self.arch!r} is not 'mlp' or 'cnn'"),
             (min(self.hidden, default=1) >= 1, f"hidden {list(self.hidden)}: widths start at 1"),

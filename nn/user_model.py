@@ -78,7 +78,7 @@ class UserModel:
     def _load_or_repair(self, say):
         base = load_model(self.base_path)
         base_sha = model_sha256(self.base_path)
-        samples = self._samples()
+        samples = self.samples()
         n_samples = 0 if samples is None else len(samples[1])
         if not self.model_path.exists():
             return base
@@ -127,12 +127,12 @@ class UserModel:
         """
         with self._lock():
             net = self._current(net)
-            samples = self._samples()
+            samples = self.samples()
             row = 0 if samples is None else len(samples[1])
             before_bytes = self.model_path.read_bytes() if self.model_path.exists() else None
             self._append_sample(image, label)
             try:
-                learned = self._learn_row(net, self._samples(), row)
+                learned = self._learn_row(net, self.samples(), row)
                 self._save(net, before_bytes)
             except BaseException:
                 self._drop_last_sample(row)
@@ -169,14 +169,22 @@ class UserModel:
         return learned
 
     def _save(self, net, previous_bytes=None):
-        """Save the user model; keep the previous one for undo."""
-        if previous_bytes is not None:
-            with paths.atomic_write(self.undo_path) as f:
-                f.write(previous_bytes)
-        elif not self.model_path.exists():
-            self.undo_path.unlink(missing_ok=True)
+        """Save the user model, then keep the one it replaces (previous_bytes) for undo.
+
+        The undo copy is written only after the model is safely saved, so a failed save leaves the
+        undo copy as it was; without a previous model (or if that copy cannot be written) there is
+        no undo copy, and undo falls back to what the corrections record allows.
+        """
         save_model(net, self.model_path)
         self._loaded = model_sha256(self.model_path)
+        try:
+            if previous_bytes is None:
+                self.undo_path.unlink(missing_ok=True)
+            else:
+                with paths.atomic_write(self.undo_path) as f:
+                    f.write(previous_bytes)
+        except OSError:
+            self.undo_path.unlink(missing_ok=True)
 
     # --- undo and reset ---------------------------------------------------------------------------
 
@@ -186,37 +194,33 @@ class UserModel:
         Returns (network now in use, a sentence). Only the latest correction can be undone.
         """
         with self._lock():
-            if not self.model_path.exists() or not load_model(self.model_path).record.get("corrections"):
-                return load_model(self.base_path), "nothing to undo."
-            count = self._count_samples()
+            net = load_model(self.model_path) if self.model_path.exists() else None
+            corrections = net.record.get("corrections", []) if net else []
+            if not corrections:
+                return self._load_or_repair(lambda _: None), "nothing to undo."
             if self.undo_path.exists():
                 os.replace(self.undo_path, self.model_path)
-            else:
+            elif len(corrections) == 1:
                 self.model_path.unlink()
-            self._drop_last_sample(count - 1)
+            else:
+                return net, "nothing to undo: only the latest correction can be undone."
+            self._drop_last_sample(self._count_samples() - 1)
             net = self._load_or_repair(lambda _: None)
         return net, "undid the latest correction."
 
     def reset(self, forget_samples=False):
-        """Go back to the base model. Your drawings stay in the samples file (for training with them)
-        unless forget_samples; either way, later corrections start from the base model."""
+        """Go back to the base model. Your drawings stay in the samples file (to train on them) unless
+        forget_samples; either way, the next correction starts from the base model and rehearses only
+        drawings corrected after this reset."""
         with self._lock():
-            self.undo_path.unlink(missing_ok=True)
-            if forget_samples:
-                self.samples_path.unlink(missing_ok=True)
-            count = self._count_samples()
-            if count == 0:
-                self.model_path.unlink(missing_ok=True)
-                self._loaded = None
-                return load_model(self.base_path)
-            # Mark where the samples start counting again, so the ones before are never re-learned.
-            net = self._fresh_from(load_model(self.base_path), model_sha256(self.base_path), count)
-            self._save(net)
-            return net
+            for path in (self.model_path, self.undo_path) + ((self.samples_path,) if forget_samples else ()):
+                path.unlink(missing_ok=True)
+            self._loaded = None
+        return load_model(self.base_path)
 
     # --- the samples file -------------------------------------------------------------------------
 
-    def _samples(self):
+    def samples(self):
         """(images (n, 784) uint8, labels (n,)), or None; a half-written last line is dropped first."""
         if not self.samples_path.exists():
             return None
@@ -229,7 +233,7 @@ class UserModel:
             raise
 
     def _count_samples(self):
-        samples = self._samples()
+        samples = self.samples()
         return 0 if samples is None else len(samples[1])
 
     def _append_sample(self, image, label):

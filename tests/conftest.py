@@ -1,23 +1,60 @@
-"""Shared fixtures. MNIST for tests comes from ../shared/data/ beside the checkout (development and CI
-machines have it); tests that need it skip with a message where it is absent."""
+"""Shared fixtures. MNIST for tests comes from ../shared/data/mnist.npz beside the checkout (development and
+CI machines have it), else from the MNIST files the project downloaded into data/ (`python -m nn download`);
+tests that need it skip with a message only where neither is there."""
 
-from pathlib import Path
-
-import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from nn import paths
+
+ROOT = paths.PACKAGE.parent          # the checkout whose nn/ is under test
 SHARED = ROOT.parent / "shared" / "data"
 SHARED_NPZ = SHARED / "mnist.npz"
 
 
+def mnist_sources(npz=SHARED_NPZ, train=paths.MNIST_TRAIN, test=paths.MNIST_TEST):
+    """(train_path, test_path) of MNIST on this machine, or None.
+
+    The shared mnist.npz (both paths are that file: whoever loads it picks the split, as the CLI and the
+    notebook do with split="train" for training and "test" for testing), else the CSVs in data/.
+    """
+    if npz.is_file():
+        return npz, npz
+    if train.is_file() and test.is_file():
+        return train, test
+    return None
+
+
+def read_mnist(train, test):
+    """{"x_train": (m, 784) uint8, "y_train": (m,) uint8, "x_test", "y_test"} from the two files."""
+    from nn.data import load_digits
+
+    x_train, y_train = load_digits(train, split="train")
+    x_test, y_test = load_digits(test, split="test")
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def _mnist_sources_or_skip():
+    sources = mnist_sources()
+    if sources is None:
+        pytest.skip(f"MNIST not found: neither {SHARED_NPZ} (development and CI machines) nor "
+                    f"{paths.MNIST_TRAIN} and {paths.MNIST_TEST} (`python -m nn download` puts them there)")
+    return sources
+
+
 @pytest.fixture(scope="session")
-def mnist():
+def mnist_files():
+    """(train_path, test_path) that load_digits, the CLI (--data, --test-data) and the notebook
+    (TRAIN_DATA, TEST_DATA) read: the shared mnist.npz twice, or data/mnist_train.csv and mnist_test.csv."""
+    return _mnist_sources_or_skip()
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_files):
     """The whole of MNIST as uint8 arrays: x_train (60000, 784), y_train, x_test (10000, 784), y_test."""
-    if not SHARED_NPZ.exists():
-        pytest.skip(f"MNIST not found at {SHARED_NPZ} (only development and CI machines have it)")
-    with np.load(SHARED_NPZ, allow_pickle=False) as f:
-        return {k: (f[k].reshape(len(f[k]), -1) if k.startswith("x") else f[k]) for k in f.files}
+    data = read_mnist(*mnist_files)
+    assert data["x_train"].shape == (60000, 784) and data["x_test"].shape == (10000, 784), \
+        {k: v.shape for k, v in data.items()}
+    return data
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,10 @@ import pytest
 
 from benchmarks.drawings import STROKES, _smooth
 from nn.canvas import BRUSH, SIZE, strokes_to_image
-from nn.persist import PRETRAINED, load_model
+from nn.paths import shipped_model
+from nn.persist import load_model
 from nn.preprocess import read_grey
+from nn.user_model import UserModel
 
 ipycanvas = pytest.importorskip("ipycanvas")
 
@@ -43,7 +45,8 @@ def stroke_seven(scale=200, left=50, top=40):
 def pad(tmp_path):
     from nn.canvas import DrawingPad
 
-    return DrawingPad(tmp_path / "user.npz", tmp_path / "samples.csv", tmp_path / "drawn.png")
+    user = UserModel(tmp_path / "user.npz", tmp_path / "samples.csv", shipped_model())
+    return DrawingPad(user, tmp_path / "drawn.png")
 
 
 def draw(pad, strokes):
@@ -61,20 +64,20 @@ def test_the_pad_reads_a_drawn_seven_when_the_stroke_ends(pad):
     assert "Guess: 7" in pad.guess.value and "nn-bars" in pad.bars.value
 
 
-ONE_WITH_A_LONG_FLAG = [([(60, 100), (170, 40), (170, 250)], BRUSH)]    # the pretrained model says 7
+ONE_WITH_A_LONG_FLAG = [([(60, 100), (170, 40), (170, 250)], BRUSH)]    # the shipped model says 7
 
 
 def test_a_correction_button_learns_keeps_and_can_be_undone(pad, tmp_path):
     draw(pad, ONE_WITH_A_LONG_FLAG)
     assert pad.prediction.digit == 7, "a misread to correct"
-    pretrained = PRETRAINED.read_bytes()
+    shipped = shipped_model().read_bytes()
     pad.digit_buttons[1].click()
     assert pad.prediction.digit == 1 and "Guess: 1" in pad.guess.value
     assert load_model(tmp_path / "user.npz").record["corrections"][-1]["label"] == 1
-    assert PRETRAINED.read_bytes() == pretrained
+    assert shipped_model().read_bytes() == shipped
     pad.undo()
     assert not (tmp_path / "user.npz").exists() and not (tmp_path / "samples.csv").exists()
-    assert pad.prediction.digit == 7, "after undo the pretrained model reads it as before"
+    assert pad.prediction.digit == 7, "after undo the shipped model reads it as before"
 
 
 def test_undo_after_two_corrections_restores_the_first(pad, tmp_path):
@@ -85,7 +88,10 @@ def test_undo_after_two_corrections_restores_the_first(pad, tmp_path):
     pad.undo()
     assert (tmp_path / "user.npz").read_bytes() == first
     assert len((tmp_path / "samples.csv").read_text().splitlines()) == 2    # header + the first
-    assert "nothing to undo" in pad.status.value.lower() or pad.undo() is None
+    pad.undo()           # one correction on the base model: undoing it is exact, back to the base
+    assert not (tmp_path / "user.npz").exists() and not (tmp_path / "samples.csv").exists()
+    pad.undo()
+    assert "nothing to undo" in pad.status.value.lower()
 
 
 def test_reset_and_clear(pad, tmp_path):

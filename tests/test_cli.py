@@ -1,24 +1,60 @@
-"""The command line: python -m nn train | evaluate, as a user runs it."""
+"""The command line as a user runs it: python -m nn train | evaluate | predict | learn, and every expected
+failure a single line (the traceback only with --debug)."""
 
+import contextlib
+import errno
+import io
 import json
+import os
 import subprocess
 import sys
+import tempfile
 
+import numpy as np
 import pytest
 
-from nn import load_model
-from nn.cli import PRETRAINED
+from nn import load_model, save_model
+from nn.cli import main
 
-from .conftest import ROOT, SHARED_NPZ
+from .conftest import ROOT
+
+SHIPPED = ROOT / "models" / "mnist_mlp.npz"
+IMAGE = ROOT / "test_image.png"          # a handwritten 7
 
 
 def run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "nn", *map(str, args)], cwd=cwd,
+    """python -m nn ARGS in a fresh process, importing the checkout under test from any folder."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "nn", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
-def test_shipped_model_reads_99_percent_of_the_official_test_set(mnist):
-    result = run("evaluate", "--data", SHARED_NPZ, "--json")
+def assert_one_line_error(result, *words):
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def small_base(mnist, tmp_path_factory):
+    """A small trained model (784-32-10, 90% on MNIST) to learn corrections on: quick to train on."""
+    from nn.train import Settings, fit
+
+    settings = Settings(hidden=(32,), epochs=1, batch_size=32, learning_rate=5e-3, augment=False)
+    net = settings.network()
+    fit(net, mnist["x_train"][:5000], mnist["y_train"][:5000], settings, progress=False)
+    path = tmp_path_factory.mktemp("base") / "small.npz"
+    save_model(net, path)
+    return path
+
+
+# --- train, evaluate, predict --------------------------------------------------------------------------
+
+def test_shipped_model_reads_99_percent_of_the_official_test_set(mnist_files):
+    result = run("evaluate", "--model", SHIPPED, "--data", mnist_files[1], "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["n"] == 10000
@@ -26,75 +62,209 @@ def test_shipped_model_reads_99_percent_of_the_official_test_set(mnist):
 
 
 def test_shipped_model_records_how_it_was_trained():
-    record = load_model(PRETRAINED).record
+    record = load_model(SHIPPED).record
     assert record["data"]["digits"] == 60000
     assert record["settings"]["seed"] == 0 and record["epochs_run"] == record["settings"]["epochs"]
     assert record["test"]["accuracy"] >= 0.990
     assert record["train_seconds"] < 300
 
 
-def test_train_then_evaluate_from_any_folder(mnist, tmp_path):
+def test_train_then_evaluate_from_any_folder(mnist_files, tmp_path):
+    train_file, test_file = mnist_files
     model = tmp_path / "small.npz"
-    result = run("train", "--data", SHARED_NPZ, "--test-data", SHARED_NPZ, "--digits", 3000,
-                 "--epochs", 2, "--hidden", 32, "--quiet", "--out", model, cwd=tmp_path)
+    result = run("train", "--data", train_file, "--test-data", test_file, "--digits", 3000, "--epochs", 2,
+                 "--hidden", 32, "--batch-size", 64, "--no-augment", "--quiet", "--out", model, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "test accuracy" in result.stdout and model.exists()
+    assert "test accuracy" in result.stdout
+    assert sorted(tmp_path.iterdir()) == [model], "the model and nothing else"
     net = load_model(model)
-    assert net.sizes == [784, 32, 10] and net.record["data"]["digits"] == 3000
-    result = run("evaluate", "--model", model, "--data", SHARED_NPZ, "--json", cwd=tmp_path)
+    assert net.describe() == "Dense(784->32) ReLU Dense(32->10)"
+    assert net.record["data"]["digits"] == 3000 and net.record["epochs_run"] == 2
+    assert net.record["settings"]["hidden"] == [32] and net.record["settings"]["augment"] is False
+    result = run("evaluate", "--model", model, "--data", test_file, "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["accuracy"] == pytest.approx(net.record["test"]["accuracy"])
-    assert report["accuracy"] > 0.6
+    assert report == {"accuracy": net.record["test"]["accuracy"], "n": 10000}
+    assert report["accuracy"] > 0.8
 
+
+def test_predict_json_reads_the_shipped_test_image():
+    result = run("predict", "--json", "--model", SHIPPED, "test_image.png")
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout)
+    assert line["image"] == "test_image.png" and line["digit"] == 7
+    assert len(line["probabilities"]) == 10 and abs(sum(line["probabilities"]) - 1) < 1e-4
+    assert line["confidence"] == max(line["probabilities"]) > 0.9
+
+
+def test_predict_reports_each_bad_image_and_exits_non_zero(tmp_path):
+    import cv2
+
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.zeros((100, 100), np.uint8))
+    result = run("predict", "--json", "--model", SHIPPED, "test_image.png", blank, tmp_path / "gone.png")
+    assert result.returncode == 1
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [x["digit"] for x in lines] == [7, None, None]
+    assert "no digit found" in lines[1]["error"] and "blank" in lines[1]["error"]
+    assert "gone.png not found" in lines[2]["error"]
+    assert "Traceback" not in result.stderr
+
+
+# --- one-line errors ------------------------------------------------------------------------------------
 
 def test_missing_model_is_a_one_line_error_not_a_traceback(tmp_path):
     result = run("evaluate", "--model", tmp_path / "none.npz", "--data", tmp_path / "x.csv")
-    assert result.returncode == 1
-    assert result.stderr.startswith("error: model file") and "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert_one_line_error(result, "error: model file", "none.npz not found")
 
 
 def test_bad_data_file_is_a_one_line_error(tmp_path):
     bad = tmp_path / "digits.csv"
     bad.write_text("label,pixel0\n3,0\n")
-    result = run("evaluate", "--data", bad)
-    assert result.returncode == 1
-    assert "has 2 columns; expected 785" in result.stderr and "Traceback" not in result.stderr
+    result = run("evaluate", "--model", SHIPPED, "--data", bad)
+    assert_one_line_error(result, "digits.csv has 2 columns; expected 785")
 
 
-def test_predict_json_reads_the_shipped_test_image():
-    result = run("predict", "--json", "--model", PRETRAINED, "test_image.png")
+def test_train_with_a_zero_width_layer_is_a_one_line_error(tmp_path):
+    result = run("train", "--hidden", "0", "--out", tmp_path / "m.npz", cwd=tmp_path)
+    assert_one_line_error(result, "bad training settings: hidden [0]: widths start at 1")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_model_that_is_not_a_model_is_a_one_line_error(tmp_path):
+    np.save(tmp_path / "weights.npy", np.zeros(3))
+    result = run("predict", "--model", tmp_path / "weights.npy", IMAGE)
+    assert_one_line_error(result, "weights.npy is not a readable model file")
+
+
+# --- learning a correction --------------------------------------------------------------------------------
+
+def user_files(tmp_path, base):
+    return ["--model", tmp_path / "models" / "mine.npz", "--samples", tmp_path / "mine.csv", "--base", base]
+
+
+def test_learn_then_predict_gives_the_corrected_digit(tmp_path, small_base):
+    assert json.loads(run("predict", IMAGE, "--model", small_base, "--json").stdout)["digit"] == 7
+    result = run("learn", IMAGE, "--label", "1", *user_files(tmp_path, small_base))
     assert result.returncode == 0, result.stderr
-    line = json.loads(result.stdout)
-    assert line["image"] == "test_image.png" and line["digit"] == 7
-    assert len(line["probabilities"]) == 10 and abs(sum(line["probabilities"]) - 1) < 1e-4
-    assert line["confidence"] == max(line["probabilities"])
-
-
-def test_predict_reports_each_bad_image_and_exits_non_zero(tmp_path):
-    blank = tmp_path / "blank.png"
-    import cv2
-    import numpy as np
-
-    cv2.imwrite(str(blank), np.zeros((100, 100), np.uint8))
-    result = run("predict", "--json", "--model", PRETRAINED, "test_image.png", blank, tmp_path / "gone.png")
-    assert result.returncode == 1
-    lines = [json.loads(x) for x in result.stdout.splitlines()]
-    assert [x["digit"] for x in lines] == [7, None, None]
-    assert "no digit found" in lines[1]["error"] and "not found" in lines[2]["error"]
-
-
-def test_learn_then_predict_gives_the_corrected_digit(tmp_path):
-    model, samples = tmp_path / "mine.npz", tmp_path / "mine.csv"
-    result = run("learn", ROOT / "test_image.png", "--label", "1", "--model", model, "--samples", samples)
-    assert result.returncode == 0, result.stderr
-    assert "before 7" in result.stdout and "after 1" in result.stdout
-    result = run("predict", ROOT / "test_image.png", "--model", model, "--json")
+    assert "learned that this is a 1 (read as 7 before, 1 now" in result.stdout
+    result = run("predict", IMAGE, "--model", tmp_path / "models" / "mine.npz", "--json")
     assert json.loads(result.stdout)["digit"] == 1
+    labels = np.loadtxt(tmp_path / "mine.csv", delimiter=",", skiprows=1, usecols=0, ndmin=1)
+    assert labels.tolist() == [1]
+    learned = load_model(tmp_path / "models" / "mine.npz")
+    assert learned.flat.tobytes() != load_model(small_base).flat.tobytes()
 
 
-@pytest.mark.parametrize("label", ["a", "10", "-1", ""])
+@pytest.mark.parametrize("label", ["a", "10", "-1", "", "1.0"])
 def test_learn_refuses_a_label_that_is_not_a_digit(tmp_path, label):
-    result = run("learn", ROOT / "test_image.png", "--label", label, "--model", tmp_path / "m.npz")
-    assert result.returncode == 1 and "is not a digit" in result.stderr
-    assert not (tmp_path / "m.npz").exists()
+    result = run("learn", IMAGE, "--label", label, "--model", tmp_path / "m.npz", "--samples",
+                 tmp_path / "s.csv", "--base", SHIPPED)
+    assert_one_line_error(result, f"{label!r} is not a digit: type one digit from 0 to 9")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="running as root, where a read-only folder can still be written: "
+                           "test_learn_into_a_read_only_models_folder_in_process simulates it instead")
+def test_a_read_only_models_folder_is_a_one_line_error(tmp_path, small_base):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        result = run("learn", IMAGE, "--label", "1", *user_files(tmp_path, small_base))
+    finally:
+        folder.chmod(0o700)
+    assert_one_line_error(result, "not allowed to write", "nothing was changed")
+    assert not (tmp_path / "mine.csv").exists() and list(folder.iterdir()) == []
+
+
+def test_a_model_path_inside_a_file_is_a_one_line_error_and_debug_shows_the_traceback(tmp_path, small_base):
+    (tmp_path / "file.txt").write_text("not a folder")
+    args = ["learn", IMAGE, "--label", "1", "--model", tmp_path / "file.txt" / "m.npz",
+            "--samples", tmp_path / "mine.csv", "--base", small_base]
+    assert_one_line_error(run(*args), "file.txt", "Check the path and try again")
+    debug = run("--debug", *args)
+    assert debug.returncode != 0 and debug.stderr.startswith("Traceback (most recent call last)")
+    assert "Error: [Errno" in debug.stderr.strip().splitlines()[-1] and "file.txt" in debug.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
+def learn_in_process(folder, base, label):
+    """nn.cli.main(["learn", ...]) in this process, so a test can patch what it calls: (status, out, err)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["learn", str(IMAGE), "--label", label, *map(str, user_files(folder, base))])
+    return status, out.getvalue(), err.getvalue()
+
+
+def snapshot(folder):
+    """{file: bytes} of everything under folder, except the lock file a correction leaves (empty)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and not p.name.endswith(".lock")}
+
+
+@pytest.fixture(scope="module")
+def failed_learn(small_base, tmp_path_factory):
+    """One correction learned, then a second one whose model write finds the disk full.
+
+    {"folder", "before": snapshot before the second, "after": snapshot after it, "status", "out", "err"}.
+    """
+    folder = tmp_path_factory.mktemp("disk_full")
+    status, out, _ = learn_in_process(folder, small_base, "1")
+    assert status == 0 and "learned that this is a 1" in out
+    before = snapshot(folder)
+    assert set(before) >= {"mine.csv", "models/mine.npz"}
+
+    def disk_full(file, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(np, "savez", disk_full)
+        status, out, err = learn_in_process(folder, small_base, "3")
+    return {"folder": folder, "before": before, "after": snapshot(folder), "status": status, "out": out,
+            "err": err}
+
+
+def test_learn_when_the_disk_is_full_says_so_in_one_line(failed_learn):
+    assert failed_learn["status"] == 1 and failed_learn["out"] == ""
+    err = failed_learn["err"]
+    assert err.startswith("error: the disk is full") and "free some space and try again" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_learn_when_the_disk_is_full_leaves_the_samples_and_the_model_as_they_were(failed_learn):
+    before, after = failed_learn["before"], failed_learn["after"]
+    assert after["mine.csv"] == before["mine.csv"]
+    assert after["models/mine.npz"] == before["models/mine.npz"]
+    assert not [name for name in after if name.endswith(".tmp")], "no temporary file left behind"
+
+
+def test_after_a_failed_learn_undo_takes_back_the_correction_before_it(failed_learn, small_base):
+    folder = failed_learn["folder"]
+    assert failed_learn["after"] == failed_learn["before"], "every file as it was, the undo file too"
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["undo", *map(str, user_files(folder, small_base))])
+    assert status == 0, err.getvalue()
+    assert "undid the latest correction" in out.getvalue()
+    assert not (folder / "models" / "mine.npz").exists() and not (folder / "mine.csv").exists()
+
+
+def test_learn_into_a_read_only_models_folder_in_process(tmp_path, small_base, monkeypatch):
+    """As a normal user, writing into a read-only folder fails with EACCES: simulated here, as root can."""
+    folder = tmp_path / "models"
+    real = tempfile.mkstemp
+
+    def read_only(*args, dir=None, **kwargs):
+        if dir is not None and os.path.samefile(dir, folder):
+            raise PermissionError(errno.EACCES, "Permission denied", str(dir))
+        return real(*args, dir=dir, **kwargs)
+
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    status, out, err = learn_in_process(tmp_path, small_base, "1")
+    assert status == 1 and out == ""
+    assert err.startswith(f"error: not allowed to write {folder}: the folder is read-only"), err
+    assert len(err.strip().splitlines()) == 1
+    assert snapshot(tmp_path) == {}, "no sample kept for a correction that was not saved"

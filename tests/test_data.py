@@ -3,6 +3,7 @@
 import gzip
 import hashlib
 import http.server
+import os
 import shutil
 import threading
 from functools import partial
@@ -10,8 +11,10 @@ from functools import partial
 import numpy as np
 import pytest
 
-from nn import NNError
-from nn.data import CSV_HEADER, download_mnist, load_digits, read_idx, save_csv
+from nn import NNError, data, paths
+from nn.data import CSV_HEADER, balance_warning, download_mnist, ensure_mnist, load_digits, read_idx, save_csv
+
+from .conftest import mnist_sources, read_mnist
 
 
 def write_csv(path, rows, header=CSV_HEADER):
@@ -198,3 +201,246 @@ def test_read_idx_refuses_a_truncated_file(tmp_path):
     (tmp_path / "t.gz").write_bytes(gzip.compress(data[:-100]))
     with pytest.raises(NNError, match="truncated"):
         read_idx(tmp_path / "t.gz")
+
+
+# --- getting MNIST is an explicit call ------------------------------------------------------------
+
+def never_download(*args, **kwargs):
+    pytest.fail("load_digits must not download anything")
+
+
+@pytest.fixture
+def no_downloads(monkeypatch):
+    monkeypatch.setattr(data, "download_mnist", never_download)
+    monkeypatch.setattr(data, "_fetch", never_download)
+
+
+def test_a_missing_default_mnist_file_is_not_downloaded_and_says_how_to_get_it(tmp_path, monkeypatch,
+                                                                              no_downloads):
+    monkeypatch.setattr(paths, "DATA", tmp_path / "data")
+    for name in ("mnist_train.csv", "mnist_test.csv"):
+        with pytest.raises(NNError) as e:
+            load_digits(tmp_path / "data" / name)
+        assert str(e.value) == (f"{tmp_path / 'data' / name} not found: MNIST has not been downloaded yet. "
+                                "To get it, run `python -m nn download`, or leave TRAIN_DATA = \"mnist\" in "
+                                "the notebook, which downloads it.")
+    assert not (tmp_path / "data").exists(), "nothing was created"
+
+
+def test_a_missing_mnist_file_elsewhere_names_ensure_mnist_for_that_folder(tmp_path, no_downloads):
+    with pytest.raises(NNError, match=r"not found: MNIST has not been downloaded yet\. To get it, call "
+                                      rf"nn\.data\.ensure_mnist\('{tmp_path}'\), which downloads it there\."):
+        load_digits(tmp_path / "mnist_train.csv")
+
+
+def test_a_missing_other_file_is_not_found(tmp_path, no_downloads):
+    with pytest.raises(NNError, match=r"nothing\.csv not found: check the path, or use \"mnist\""):
+        load_digits(tmp_path / "nothing.csv")
+
+
+def small_mnist_both_splits(root):
+    """Five made-up training digits and five test digits served as MNIST, and their `files` table."""
+    rng = np.random.default_rng(1)
+    arrays = {"train": (rng.integers(0, 256, (5, 28, 28)), np.array([0, 1, 2, 3, 4])),
+              "test": (rng.integers(0, 256, (5, 28, 28)), np.array([5, 6, 7, 8, 9]))}
+    files = {}
+    for split, (images, labels) in arrays.items():
+        entry = []
+        for name, array in ((f"{split}-imgs.gz", images), (f"{split}-lbls.gz", labels)):
+            (root / name).write_bytes(idx_bytes(array))
+            entry.append((name, hashlib.sha256(idx_bytes(array)).hexdigest()))
+        files[split] = tuple(entry)
+    return arrays, files
+
+
+def test_ensure_mnist_downloads_only_what_is_missing(tmp_path, server):
+    root, url = server
+    arrays, files = small_mnist_both_splits(root)
+    data_dir = tmp_path / "data"
+    save_csv(data_dir / "mnist_train.csv", np.zeros((2, 784)), [7, 7])
+    before = (data_dir / "mnist_train.csv").read_bytes()
+    train, test = ensure_mnist(data_dir, progress=False, mirrors=[f"{url}/"], files=files)
+    assert (train, test) == (data_dir / "mnist_train.csv", data_dir / "mnist_test.csv")
+    assert train.read_bytes() == before, "the train file that was there is kept"
+    assert sorted(p.name for p in (data_dir / "mnist_raw").iterdir()) == ["test-imgs.gz", "test-lbls.gz"]
+    images, labels = load_digits(test)
+    np.testing.assert_array_equal(images, arrays["test"][0].reshape(5, 784))
+    np.testing.assert_array_equal(labels, [5, 6, 7, 8, 9])
+    # everything there: a mirror that has nothing is never asked
+    assert ensure_mnist(data_dir, progress=False, mirrors=[f"{url}/absent/"], files=files) == (train, test)
+
+
+def test_ensure_mnist_defaults_to_the_project_data_folder(tmp_path, server, monkeypatch):
+    root, url = server
+    arrays, files = small_mnist_both_splits(root)
+    monkeypatch.setattr(paths, "DATA", tmp_path / "home" / "data")
+    train, test = ensure_mnist(progress=False, mirrors=[f"{url}/"], files=files)
+    assert (train, test) == (tmp_path / "home" / "data" / "mnist_train.csv",
+                             tmp_path / "home" / "data" / "mnist_test.csv")
+    np.testing.assert_array_equal(load_digits(train)[1], [0, 1, 2, 3, 4])
+    np.testing.assert_array_equal(load_digits(train)[0], arrays["train"][0].reshape(5, 784))
+
+
+# --- the binary cache, also for the first rows ------------------------------------------------------
+
+def refuse_pandas(*args, **kwargs):
+    pytest.fail("the CSV was parsed although a valid cache exists")
+
+
+def test_rows_are_read_from_a_valid_cache_without_parsing(tmp_path, monkeypatch):
+    import pandas
+
+    monkeypatch.setattr(data, "CACHE_ABOVE_BYTES", 1)
+    rows = digit_rows(6)
+    path = write_csv(tmp_path / "big.csv", rows)
+    load_digits(path)                                     # parses, and writes the cache
+    assert (tmp_path / ".big.csv.cache.npz").is_file()
+    monkeypatch.setattr(pandas, "read_csv", refuse_pandas)
+    images, labels = load_digits(path, rows=4)
+    np.testing.assert_array_equal(images, np.array(rows)[:4, 1:])
+    np.testing.assert_array_equal(labels, np.array(rows)[:4, 0])
+    assert images.flags.owndata and images.flags.c_contiguous, "a copy: the whole cache can be freed"
+
+
+def test_rows_from_a_changed_csv_ignore_the_stale_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "CACHE_ABOVE_BYTES", 1)
+    path = write_csv(tmp_path / "big.csv", digit_rows(6, seed=0))
+    load_digits(path)
+    new = digit_rows(6, seed=1)
+    write_csv(path, new)
+    images, labels = load_digits(path, rows=3)
+    np.testing.assert_array_equal(images, np.array(new)[:3, 1:])
+    np.testing.assert_array_equal(labels, np.array(new)[:3, 0])
+
+
+# --- ordinary CSVs that used to be refused ----------------------------------------------------------
+
+@pytest.mark.parametrize("header", [CSV_HEADER, None])
+def test_a_csv_with_a_byte_order_mark_loads_like_the_plain_one(tmp_path, header):
+    rows = digit_rows(4)
+    plain = write_csv(tmp_path / "plain.csv", rows, header=header)
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    a, b = load_digits(plain), load_digits(tmp_path / "bom.csv")
+    assert a[0].shape == (4, 784)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("cache_above", [5_000_000, 1])
+def test_a_gzipped_csv_loads(tmp_path, monkeypatch, cache_above):
+    monkeypatch.setattr(data, "CACHE_ABOVE_BYTES", cache_above)
+    rows = digit_rows(5)
+    plain = write_csv(tmp_path / "mnist_train.csv", rows)
+    gz = tmp_path / "mnist_train.csv.gz"
+    gz.write_bytes(gzip.compress(b"\xef\xbb\xbf" + plain.read_bytes()))
+    for _ in range(2):                                    # the second time from the cache, if there is one
+        images, labels = load_digits(gz)
+        np.testing.assert_array_equal(images, np.array(rows)[:, 1:])
+        np.testing.assert_array_equal(labels, np.array(rows)[:, 0])
+    np.testing.assert_array_equal(load_digits(gz, rows=2)[1], np.array(rows)[:2, 0])
+
+
+def test_a_damaged_gzipped_csv_is_refused_in_words(tmp_path):
+    whole = gzip.compress(write_csv(tmp_path / "d.csv", digit_rows(5)).read_bytes())
+    (tmp_path / "d.csv.gz").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(NNError, match=r"d\.csv\.gz is a damaged gzip file \(.*\): download or compress it "
+                                      r"again\.$"):
+        load_digits(tmp_path / "d.csv.gz")
+
+
+def test_a_csv_with_a_header_and_no_rows_holds_no_digits(tmp_path):
+    path = write_csv(tmp_path / "header_only.csv", [])
+    with pytest.raises(NNError) as e:
+        load_digits(path)
+    assert str(e.value) == (f"{path} holds no digits: it has a header line but no rows. Add digits (one per "
+                            "line: the label, then 784 pixel values) or choose another file.")
+
+
+def test_a_folder_is_reported_as_a_folder(tmp_path):
+    (tmp_path / "mnist_train.csv").mkdir()
+    with pytest.raises(NNError) as e:
+        load_digits(tmp_path / "mnist_train.csv")
+    assert str(e.value) == (f"{tmp_path / 'mnist_train.csv'} is a folder, not a digits file: give the CSV "
+                            "or .npz file inside it.")
+
+
+def test_a_fifo_is_reported_as_not_a_regular_file_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "pipe.csv")                     # opening it to read would wait forever
+    with pytest.raises(NNError) as e:
+        load_digits(tmp_path / "pipe.csv")
+    assert str(e.value) == (f"{tmp_path / 'pipe.csv'} is not a regular file but a named pipe (FIFO): "
+                            "save the digits to a CSV or .npz file and give that.")
+
+
+def test_a_symlink_loop_is_refused_in_words(tmp_path):
+    (tmp_path / "loop.csv").symlink_to(tmp_path / "loop.csv")
+    with pytest.raises(NNError, match=r"loop\.csv cannot be opened \(Too many levels of symbolic links\): "
+                                      r"check the path\.$"):
+        load_digits(tmp_path / "loop.csv")
+
+
+# --- warning about degenerate training data ---------------------------------------------------------
+
+def test_balanced_digits_get_no_warning():
+    assert balance_warning(np.repeat(np.arange(10), 100), "d.csv") is None
+    counts = [50, 60, 70, 80, 90, 100, 110, 120, 130, 250]   # the rarest is a fifth of the most common
+    assert balance_warning(np.repeat(np.arange(10), counts), "x") is None
+
+
+@pytest.mark.parametrize("labels, warning", [
+    (np.full(500, 3), "every digit in d.csv is a 3, so the network can only learn to answer 3: "
+                      "train on digits of all ten kinds."),
+    (np.full(1, 3), "every digit in d.csv is a 3, so the network can only learn to answer 3: "
+                    "train on digits of all ten kinds."),
+    (np.arange(99) % 10, "d.csv holds only 99 digits, too few to learn from (MNIST has 60,000): "
+                         "expect many mistakes, or add digits."),
+    (np.repeat([0, 1, 2, 3, 4, 5, 6, 8, 9], 100), "d.csv has no examples of the digit 7, so the network "
+                                                  "will never answer it: add examples of each digit 0-9."),
+    (np.repeat([0, 1, 2, 3, 4, 6, 8, 9], 100), "d.csv has no examples of the digits 5, 7, so the network "
+                                               "will never answer them: add examples of each digit 0-9."),
+    (np.repeat(np.arange(10), [100, 100, 100, 100, 19, 100, 100, 100, 100, 100]),
+     "d.csv is very unbalanced (19 digits are 4s but 100 are 0s), so the network will lean towards the "
+     "common ones: add digits of the rare kinds."),
+])
+def test_degenerate_digits_get_a_one_line_warning(labels, warning):
+    assert balance_warning(labels.astype(np.uint8), "d.csv") == warning
+
+
+def test_a_fifth_is_the_limit_of_balance():
+    counts = [1000] * 9 + [200]
+    assert balance_warning(np.repeat(np.arange(10), counts), "d") is None
+    counts[-1] = 199
+    assert "very unbalanced (199 digits are 9s but 1,000 are 0s)" in balance_warning(
+        np.repeat(np.arange(10), counts), "d")
+
+
+def test_mnist_itself_is_balanced(mnist):
+    assert balance_warning(mnist["y_train"], "MNIST") is None
+
+
+# --- where tests find MNIST -------------------------------------------------------------------------
+
+def test_tests_use_the_shared_npz_else_the_downloaded_csvs(tmp_path):
+    npz, train, test = tmp_path / "mnist.npz", tmp_path / "mnist_train.csv", tmp_path / "mnist_test.csv"
+    assert mnist_sources(npz, train, test) is None
+    rows = digit_rows(4)
+    write_csv(train, rows)
+    assert mnist_sources(npz, train, test) is None, "both CSVs are needed"
+    write_csv(test, rows[:2])
+    assert mnist_sources(npz, train, test) == (train, test)
+    got = read_mnist(train, test)
+    assert sorted(got) == ["x_test", "x_train", "y_test", "y_train"]
+    assert got["x_train"].shape == (4, 784) and got["x_test"].shape == (2, 784)
+    assert got["x_train"].dtype == got["y_train"].dtype == np.uint8
+    np.testing.assert_array_equal(got["y_test"], np.array(rows)[:2, 0])
+    np.savez(npz, x_train=np.zeros((3, 28, 28), np.uint8), y_train=np.arange(3, dtype=np.uint8),
+             x_test=np.zeros((1, 28, 28), np.uint8), y_test=np.array([9], np.uint8))
+    assert mnist_sources(npz, train, test) == (npz, npz), "the shared npz first"
+    got = read_mnist(npz, npz)
+    assert got["x_train"].shape == (3, 784) and got["y_test"].tolist() == [9]
+
+
+def test_mnist_files_are_what_the_cli_and_notebook_load(mnist_files, mnist):
+    train, test = mnist_files
+    np.testing.assert_array_equal(load_digits(test, split="test")[1], mnist["y_test"])
+    assert train.name in ("mnist.npz", "mnist_train.csv") and test.name in ("mnist.npz", "mnist_test.csv")

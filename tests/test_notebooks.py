@@ -1,14 +1,18 @@
-"""The notebooks run top to bottom, headless, on a small sample (papermill injects the parameters)."""
+"""The notebooks run top to bottom, headless, on a small sample (papermill injects the parameters); the
+committed copies carry the outputs of a real full run that read well on the web."""
 
 import json
 
 import pytest
 
 from nn import load_model
+from nn.paths import shipped_model
 
-from .conftest import ROOT, SHARED_NPZ
+from .conftest import ROOT
 
 papermill = pytest.importorskip("papermill")
+NOTEBOOKS = ["train_model.ipynb", "test_model.ipynb", "train_cnn.ipynb"]
+EXAMPLE = "docs/examples/one_with_a_long_flag.png"
 
 
 def execute(notebook, out, **parameters):
@@ -22,49 +26,77 @@ def errors_in(notebook):
             for o in c.get("outputs", []) if o["output_type"] == "error"]
 
 
-@pytest.mark.slow
-def test_train_model_notebook_runs_on_a_small_sample(mnist, tmp_path):
-    model = tmp_path / "model.npz"
-    notebook = execute("train_model.ipynb", tmp_path / "out.ipynb", TRAIN_DATA=str(SHARED_NPZ),
-                       TEST_DATA=str(SHARED_NPZ), TRAIN_DIGITS=3000, EPOCHS=2,
-                       LAYER_SIZES=[784, 64, 10], MODEL_PATH=str(model))
-    assert errors_in(notebook) == []
-    net = load_model(model)
-    assert net.sizes == [784, 64, 10]
-    assert net.record["data"]["digits"] == 3000 and net.record["test"]["accuracy"] > 0.6
-
-
-@pytest.mark.slow
-def test_test_model_notebook_predicts_headless_without_a_correction(tmp_path):
-    notebook = execute("test_model.ipynb", tmp_path / "out.ipynb", MY_MODEL=str(tmp_path / "m.npz"),
-                       MY_SAMPLES=str(tmp_path / "s.csv"))
-    assert errors_in(notebook) == []
-    assert "The network reads: 7" in text_of(notebook)
-    assert not (tmp_path / "m.npz").exists(), "no correction, nothing saved"
-    assert "No canvas above? " in text_of(notebook), "headless: the canvas cell points to the Paint path"
-
-
-@pytest.mark.slow
-def test_test_model_notebook_learns_a_correction_headless(tmp_path):
-    notebook = execute("test_model.ipynb", tmp_path / "out.ipynb", MY_MODEL=str(tmp_path / "m.npz"),
-                       MY_SAMPLES=str(tmp_path / "s.csv"), CORRECT_LABEL=1)
-    assert errors_in(notebook) == []
-    assert "The network reads: 1" in text_of(notebook)
-    assert load_model(tmp_path / "m.npz").record["corrections"][0]["label"] == 1
-    assert len((tmp_path / "s.csv").read_text().splitlines()) == 2
-
-
 def text_of(notebook):
     return "".join("".join(o.get("text", "")) for c in notebook["cells"] if c["cell_type"] == "code"
                    for o in c.get("outputs", []))
 
 
-def test_committed_notebooks_carry_no_mnist_digits():
-    """Cells that draw or print MNIST digits are committed without outputs (users download MNIST)."""
-    notebook = json.loads((ROOT / "train_model.ipynb").read_text())
-    tagged = [c for c in notebook["cells"] if "shows-mnist" in c["metadata"].get("tags", [])]
-    assert len(tagged) == 4
-    assert all(c["outputs"] == [] for c in tagged)
-    drawing_digits = [c for c in notebook["cells"] if c["cell_type"] == "code"
-                      and ("show_digits" in "".join(c["source"]) or "plot_mistakes" in "".join(c["source"]))]
-    assert all(c in tagged for c in drawing_digits)
+@pytest.mark.slow
+def test_train_model_notebook_runs_on_a_small_sample(mnist_files, tmp_path):
+    train, test = mnist_files
+    model = tmp_path / "model.npz"
+    notebook = execute("train_model.ipynb", tmp_path / "out.ipynb", TRAIN_DATA=str(train),
+                       TEST_DATA=str(test), TRAIN_DIGITS=3000, EPOCHS=2, HIDDEN=[64], MODEL_PATH=str(model))
+    assert errors_in(notebook) == []
+    net = load_model(model)
+    assert net.describe() == "Dense(784->64) ReLU Dense(64->10)"
+    assert net.record["data"]["digits"] == 3000 and net.record["test"]["accuracy"] > 0.6
+    assert "epoch   2/2" in text_of(notebook), "progress is printed as text, a line per epoch"
+
+
+@pytest.mark.slow
+def test_test_model_notebook_predicts_headless_without_a_correction(tmp_path):
+    notebook = execute("test_model.ipynb", tmp_path / "out.ipynb", MY_MODEL=str(tmp_path / "m.npz"),
+                       MY_SAMPLES=str(tmp_path / "s.csv"), BASE_MODEL=str(shipped_model()))
+    assert errors_in(notebook) == []
+    assert "The network reads: 7" in text_of(notebook)
+    assert not (tmp_path / "m.npz").exists(), "no correction, nothing saved"
+    assert "The canvas needs a notebook app" in text_of(notebook), "headless: it points to the Paint path"
+
+
+@pytest.mark.slow
+def test_test_model_notebook_learns_a_correction_headless(tmp_path):
+    notebook = execute("test_model.ipynb", tmp_path / "out.ipynb", IMAGE=EXAMPLE, CORRECT_LABEL=1,
+                       MY_MODEL=str(tmp_path / "m.npz"), MY_SAMPLES=str(tmp_path / "s.csv"),
+                       BASE_MODEL=str(shipped_model()))     # the shipped model misreads the example
+    assert errors_in(notebook) == []
+    text = text_of(notebook)
+    assert "The network reads: 7" in text and "The network reads: 1" in text
+    assert load_model(tmp_path / "m.npz").record["corrections"][0]["label"] == 1
+    assert len((tmp_path / "s.csv").read_text().splitlines()) == 2
+
+
+def committed(name):
+    return json.loads((ROOT / name).read_text())
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_committed_notebooks_carry_the_outputs_of_a_full_run_that_read_on_the_web(name):
+    if not (ROOT / name).exists():
+        pytest.skip(f"{name} is not in this checkout")
+    notebook = committed(name)
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert errors_in(notebook) == []
+    assert all(c["outputs"] for c in code if "parameters" not in c["metadata"].get("tags", [])
+               and "injected-parameters" not in c["metadata"].get("tags", [])), "every code cell shows output"
+    kinds = {k for c in code for o in c["outputs"] for k in o.get("data", {})}
+    assert "application/vnd.jupyter.widget-view+json" not in kinds, \
+        "progress is saved as text, and the canvas only where a person is at the notebook"
+    assert "image/png" in kinds
+
+
+def test_committed_training_notebook_shows_mnist_digits_with_their_credit():
+    notebook = committed("train_model.ipynb")
+    digit_cells = [c for c in notebook["cells"] if c["cell_type"] == "code"
+                   and ("show_digits" in "".join(c["source"]) or "plot_mistakes" in "".join(c["source"]))]
+    assert len(digit_cells) >= 3
+    assert all(any("image/png" in o.get("data", {}) for o in c["outputs"]) for c in digit_cells)
+    assert all("MNIST_CREDIT" in "".join(c["source"]) or "plot_mistakes" in "".join(c["source"])
+               for c in digit_cells)
+
+
+def test_committed_test_notebook_shows_a_correction_with_before_and_after():
+    text = text_of(committed("test_model.ipynb"))
+    assert "The network reads: 7" in text and "Learned that this is a 1" in text
+    assert "The network reads: 1" in text
+    assert "before:" in text and "after:" in text and "variations read as 1" in text

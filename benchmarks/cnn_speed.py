@@ -1,15 +1,17 @@
 """Speed of a training step of the convolutional network: our numpy layers next to PyTorch's CPU.
 
-    python benchmarks/cnn_speed.py [--steps 50] [--arch ship issue] [--threads 1 2] [--quick]
+    python benchmarks/cnn_speed.py [--steps 50] [--arch ship padded issue] [--threads 1 2] [--quick]
 
 Same network (nn/conv.py's layers, rebuilt as torch.nn modules), same batch (128 MNIST digits as
 float32 in [0, 1], no distortions), same optimiser (Adam, lr 1e-3). Training steps are timed one by
-one and interleaved in blocks of 5 (ours 1 thread, torch 1 thread, ours 2 threads, torch 2 threads,
-again ...) in one process, so a busy moment of the shared machine hits them all alike; medians
-are reported. For each: seconds per step, projected seconds per 60,000-digit epoch (469 steps), the
-ratio ours / torch, and GFLOP/s. Then each conv layer alone, forward + backward, ours against torch,
-with the time of ours spent in its matrix multiplies and the rest (im2col copies, col2im adds, bias,
-padding), which says what limits it: against the measured float32 matrix-multiply peak of the machine.
+one, ours and torch interleaved in blocks of 5 (ours, torch, ours, torch ...) in one process, so a
+busy moment of the shared machine hits both alike; medians are reported. All 1-thread runs come
+before the 2-thread runs, because the idle worker threads of a 2-thread run keep spinning for a while
+and would slow what follows. For each: seconds per step, projected seconds per 60,000-digit epoch
+(469 steps), the ratio ours / torch, and GFLOP/s. Then each conv layer alone, forward + backward,
+ours against torch, with the share of ours spent in its matrix multiplies and how fast those run
+against this machine's float32 matrix-multiply peak: what limits it. Each architecture's entry in
+the results file is replaced when it is measured again; the others are kept.
 
 PyTorch is optional (`pip install torch`, the CPU build); it is skipped with a message where absent.
 Timing is for this file only; tests never depend on it.
@@ -39,17 +41,14 @@ STEPS_PER_EPOCH = -(-60000 // BATCH)
 MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 
 ARCHS = {
-    # what nn/conv.py ships
+    # what nn/conv.py ships: 5x5 conv 32 -> 5x5 conv 64 -> dense 256, no padding (28 -> 24 -> 12 -> 8 -> 4)
     "ship": cnn,
-    # the issue's reference measurement: 5x5 conv 16 -> 5x5 conv 32 -> dense 128
+    # the same with "same" padding (28 -> 28 -> 14 -> 14 -> 7): 2.9 times the work per step
+    "padded": lambda: [Conv2D(1, 32, 5, padding=2), MaxPool2D(2), ReLU(), Conv2D(32, 64, 5, padding=2),
+                       MaxPool2D(2), ReLU(), Flatten(), Dense(7 * 7 * 64, 256), ReLU(), Dense(256, 10)],
+    # the issue's reference measurement: 5x5 conv 16 -> 5x5 conv 32 -> dense 128, padded
     "issue": lambda: [Conv2D(1, 16, 5, padding=2), MaxPool2D(2), ReLU(), Conv2D(16, 32, 5, padding=2),
                       MaxPool2D(2), ReLU(), Flatten(), Dense(7 * 7 * 32, 128), ReLU(), Dense(128, 10)],
-    # LeNet geometry (no padding): 28 -> 24 -> 12 -> 8 -> 4, a quarter of ship's second-conv work
-    "valid": lambda: [Conv2D(1, 32, 5), MaxPool2D(2), ReLU(), Conv2D(32, 64, 5), MaxPool2D(2), ReLU(),
-                      Flatten(), Dense(4 * 4 * 64, 256), ReLU(), Dense(256, 10)],
-    # ship with a 3x3 second conv
-    "ship3": lambda: [Conv2D(1, 32, 5, padding=2), MaxPool2D(2), ReLU(), Conv2D(32, 64, 3, padding=1),
-                      MaxPool2D(2), ReLU(), Flatten(), Dense(7 * 7 * 64, 256), ReLU(), Dense(256, 10)],
 }
 
 
@@ -90,7 +89,7 @@ def layer_flops(layers, m=BATCH):
     return out
 
 
-def matmul_peak_gflops(threads, n=2048, repeats=5):
+def matmul_peak_gflops(threads, n=2048, repeats=10):
     """The machine's float32 matrix-multiply speed (OpenBLAS sgemm, n x n): what a conv could reach."""
     rng = np.random.default_rng(0)
     a, b = rng.random((n, n), np.float32), rng.random((n, n), np.float32)
@@ -199,31 +198,27 @@ def torch_available():
 
 # --- the interleaved run ---------------------------------------------------------------------------------
 
-def time_steps(make_layers, data, thread_counts, use_torch, warmup=3):
-    """{"ours 1": [seconds of each step], "torch 1": [...], ...}, interleaved in blocks of BLOCK steps."""
+def time_steps(make_layers, data, threads, use_torch, warmup=3):
+    """{"ours 1": [seconds of each step], "torch 1": [...]} and ours' conv seconds per step, with
+    `threads` threads each, the two interleaved in blocks of BLOCK steps."""
     trainers = [Ours(make_layers)] + ([Torch(make_layers)] if use_torch else [])
-    runs = [(t, n) for n in thread_counts for t in trainers]
-    times = {f"{t.name} {n}": [] for t, n in runs}
-    conv = {f"ours {n}": 0.0 for n in thread_counts}
-    for t, n in runs:
-        with t.threads(n):
+    times = {f"{t.name} {threads}": [] for t in trainers}
+    for t in trainers:
+        with t.threads(threads):
             for X, Y in data[:warmup]:
                 t.step(X, Y)
+            t.conv_seconds = 0.0
     for start in range(0, len(data), BLOCK):
-        for t, n in runs:
-            with t.threads(n):
-                if t.name == "ours":
-                    t.conv_seconds = 0.0
+        for t in trainers:
+            with t.threads(threads):
                 for X, Y in data[start:start + BLOCK]:
-                    times[f"{t.name} {n}"].append(_seconds(lambda t=t, X=X, Y=Y: t.step(X, Y)))
-                if t.name == "ours":
-                    conv[f"ours {n}"] += t.conv_seconds
-    return times, {k: v / len(data) for k, v in conv.items()}
+                    times[f"{t.name} {threads}"].append(_seconds(lambda t=t, X=X, Y=Y: t.step(X, Y)))
+    return times, trainers[0].conv_seconds / len(data)
 
 
-def conv_layers_alone(make_layers, thread_counts, use_torch, repeats=12):
+def conv_layers_alone(make_layers, threads, use_torch, repeats=12):
     """Each conv layer by itself, forward + backward at batch 128, ours (whole, and its matrix multiplies
-    only) against torch, interleaved. {layer: {"ours 1": s, "ours 1 matmul": s, "torch 1": s, ...}}."""
+    only) against torch, interleaved: {layer: {"ours 1": s, "ours matmul 1": s, "torch 1": s}}."""
     rng = np.random.default_rng(0)
     out, shape = {}, INPUT_SHAPE
     for number, layer in enumerate(make_layers()):
@@ -236,16 +231,12 @@ def conv_layers_alone(make_layers, thread_counts, use_torch, repeats=12):
             tasks = {"ours": lambda ours=ours, X=X, dZ=dZ: (ours.forward(X), ours.backward(dZ)),
                      "ours matmul": _our_matmuls(ours, X, dZ, first)}
             if use_torch:
-                tasks["torch"] = _torch_conv(layer, X, dZ, first)
-            seconds = {f"{name} {n}": [] for n in thread_counts for name in tasks}
-            for _ in range(repeats):
-                for n in thread_counts:
-                    with threadpool_limits(limits=n, user_api="blas"):
-                        if use_torch:
-                            import torch
-                            torch.set_num_threads(n)
-                        for name, task in tasks.items():
-                            seconds[f"{name} {n}"].append(_seconds(task))
+                tasks["torch"] = _torch_conv(layer, X, dZ, first, threads)
+            seconds = {f"{name} {threads}": [] for name in tasks}
+            with threadpool_limits(limits=threads, user_api="blas"):
+                for _ in range(repeats):
+                    for name, task in tasks.items():
+                        seconds[f"{name} {threads}"].append(_seconds(task))
             out[f"{number + 1}: {layer!r}"] = {k: float(np.median(v[2:])) for k, v in seconds.items()}
         shape = out_shape
     return out
@@ -278,8 +269,10 @@ def _our_matmuls(conv, X, dZ, first):
     return run
 
 
-def _torch_conv(layer, X, dZ, first):
+def _torch_conv(layer, X, dZ, first, threads):
     import torch
+
+    torch.set_num_threads(threads)
 
     conv = torch.nn.Conv2d(layer.c_in, layer.c_out, layer.kernel, padding=layer.padding)
     x = torch.from_numpy(X).permute(0, 3, 1, 2).contiguous().requires_grad_(not first)
@@ -299,7 +292,15 @@ def measure(arch, data, thread_counts, use_torch, peak):
     flops = layer_flops(layers)
     step_flops = sum(f for _, f in flops)
     conv_flops = sum(f for layer, f in flops if isinstance(layer, Conv2D))
-    times, conv_in_step = time_steps(make_layers, data, thread_counts, use_torch)
+    load = os.getloadavg()[0]
+    when = time.strftime("%Y-%m-%d %H:%M")
+    times, conv_in_step, alone = {}, {}, {}
+    for n in sorted(thread_counts):    # 1 thread first: idle worker threads of a 2-thread run spin a while
+        t, conv_in_step[f"ours {n}"] = time_steps(make_layers, data, n, use_torch)
+        times.update(t)
+        for name, row in conv_layers_alone(make_layers, n, use_torch).items():
+            alone.setdefault(name, {}).update(row)
+    peak = {n: max(g, matmul_peak_gflops(int(n))) for n, g in peak.items()}    # again: the best of two
     steps = {}
     for name, seconds in times.items():
         median = float(np.median(seconds))
@@ -307,7 +308,7 @@ def measure(arch, data, thread_counts, use_torch, peak):
                        "seconds_per_epoch": median * STEPS_PER_EPOCH,
                        "step_gflops": step_flops / median / 1e9}
         if name in conv_in_step:
-            steps[name]["conv_seconds_per_step"] = conv_in_step[name]
+            steps[name]["conv_mean_seconds_per_step"] = conv_in_step[name]
             steps[name]["conv_gflops_in_step"] = conv_flops / conv_in_step[name] / 1e9
     ratios = {}
     if use_torch:
@@ -317,7 +318,6 @@ def measure(arch, data, thread_counts, use_torch, peak):
         best = {who: min(steps[f"{who} {n}"]["seconds_per_step"] for n in thread_counts)
                 for who in ("ours", "torch")}
         ratios["best vs best"] = best["ours"] / best["torch"]
-    alone = conv_layers_alone(make_layers, thread_counts, use_torch)
     conv_layers = {}
     conv_flops_each = [f for layer, f in flops if isinstance(layer, Conv2D)]
     for f, (name, seconds) in zip(conv_flops_each, alone.items(), strict=True):
@@ -327,8 +327,15 @@ def measure(arch, data, thread_counts, use_torch, peak):
         for n in thread_counts:
             row[f"ours {n} matmul share"] = seconds[f"ours matmul {n}"] / seconds[f"ours {n}"]
             row[f"ours {n} matmul / machine peak"] = (f / seconds[f"ours matmul {n}"] / 1e9) / peak[str(n)]
+        n = min(thread_counts)
+        share, speed = row[f"ours {n} matmul share"], row[f"ours {n} matmul / machine peak"]
+        row["limit"] = (f"{n} thread: {share:.0%} of the time in matrix multiplies, which run at {speed:.0%} "
+                        f"of this machine's float32 matmul peak; the rest is memory traffic (im2col copies, "
+                        f"col2im adds, bias, padding)")
         conv_layers[name] = row
-    return {"layers": Network(layers, input_shape=INPUT_SHAPE).describe(),
+    measured = {"when": when, "steps": len(data), "threads": thread_counts, "torch": use_torch,
+                "load_average": [load, os.getloadavg()[0]], "matmul_peak_gflops": peak}
+    return {"measured": measured, "layers": Network(layers, input_shape=INPUT_SHAPE).describe(),
             "parameters": int(sum(np.prod(s) for layer in layers for s in layer.param_shapes().values())),
             "flops_per_step": step_flops, "conv_flops_per_step": conv_flops,
             "steps": steps, "ratio_ours_over_torch": ratios, "conv_layers_alone": conv_layers}
@@ -350,16 +357,21 @@ def machine():
                      if i["user_api"] == "blas"]}
 
 
-def print_report(report):
+def print_report(report, archs):
     m = report["machine"]
     print(f"\n{m['cpu']}, {m['cores']} cores; numpy {m['numpy']}, torch {m.get('torch', 'absent')}; "
-          f"batch {BATCH}, Adam lr {LR}; {report['settings']['steps']} steps each, interleaved; "
-          f"load average {report['load_average']['start']:.1f} -> {report['load_average']['end']:.1f}")
-    print("float32 matmul peak (2048^3): " + ", ".join(f"{n} thread(s) {g:.0f} GFLOP/s"
-                                                       for n, g in report["matmul_peak_gflops"].items()))
-    for arch, r in report["architectures"].items():
+          f"batch {BATCH}, Adam lr {LR}, float32; steps timed one by one, interleaved in blocks of {BLOCK}")
+    for arch in archs:
+        r = report["architectures"][arch]
+        when = r["measured"]
         print(f"\n[{arch}] {r['layers']}\n  {r['parameters']:,} parameters, {r['flops_per_step'] / 1e9:.2f} "
-              f"GFLOP per step ({r['conv_flops_per_step'] / 1e9:.2f} in convs)")
+              f"GFLOP per step ({r['conv_flops_per_step'] / 1e9:.2f} in convs); {when['steps']} steps each; "
+              f"load average {when['load_average'][0]:.1f} -> {when['load_average'][1]:.1f}; matmul peak "
+              + ", ".join(f"{n} thread(s) {g:.0f}" for n, g in when["matmul_peak_gflops"].items())
+              + " GFLOP/s")
+        if when["load_average"][0] > 1.5:
+            print(f"  note: other processes were using the CPU (load average {when['load_average'][0]:.1f}, "
+                  f"{m['cores']} cores): runs with more threads than free cores measure that contention")
         print(f"  {'run':10} {'s/step':>8} {'s/epoch':>8} {'GFLOP/s':>8} {'conv GFLOP/s':>13}")
         for name, s in r["steps"].items():
             conv = f"{s['conv_gflops_in_step']:.0f}" if "conv_gflops_in_step" in s else ""
@@ -370,15 +382,13 @@ def print_report(report):
             print("  ours / torch: " + ", ".join(f"{k} {v:.2f}x" for k, v in ratios))
         for name, row in r["conv_layers_alone"].items():
             parts = [f"{k} {v['gflops']:.0f}" for k, v in row.items() if isinstance(v, dict)]
-            shares = [f"{k.replace('ours ', '').replace(' matmul share', ' thr')}: {v:.0%}"
-                      for k, v in row.items() if k.endswith("matmul share")]
-            print(f"  conv {name}: GFLOP/s {', '.join(parts)}; time in matmul {', '.join(shares)}")
+            print(f"  conv {name} alone, GFLOP/s: {', '.join(parts)}\n    {row['limit']}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=50, help="timed training steps per run (default 50)")
-    parser.add_argument("--arch", nargs="+", default=["ship", "issue"], choices=sorted(ARCHS))
+    parser.add_argument("--arch", nargs="+", default=list(ARCHS), choices=list(ARCHS))
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--quick", action="store_true", help="10 steps, ship only, nothing written")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "cnn_speed.json")
@@ -386,22 +396,22 @@ def main():
     if args.quick:
         args.steps, args.arch = 10, ["ship"]
     use_torch = torch_available()
-    start_load = os.getloadavg()[0]
     data, source = batches(args.steps)
     peak = {str(n): matmul_peak_gflops(n) for n in args.threads}
     report = {"machine": machine(),
-              "settings": {"batch": BATCH, "optimizer": "adam", "lr": LR, "steps": args.steps, "block": BLOCK,
-                           "data": source, "dtype": "float32", "torch_layout": "NCHW", "ours_layout": "NHWC",
+              "settings": {"batch": BATCH, "optimizer": "adam", "lr": LR, "block": BLOCK, "data": source,
+                           "dtype": "float32", "torch_layout": "NCHW", "ours_layout": "NHWC",
                            "epoch_steps": STEPS_PER_EPOCH},
-              "matmul_peak_gflops": peak,
-              "architectures": {a: measure(a, data, args.threads, use_torch, peak) for a in args.arch}}
-    report["load_average"] = {"start": start_load, "end": os.getloadavg()[0]}
-    print_report(report)
+              "architectures": {}}
+    if args.out.exists() and not args.quick:      # keep the other architectures' last measurements
+        report["architectures"] = json.loads(args.out.read_text()).get("architectures", {})
+    for arch in args.arch:
+        report["architectures"][arch] = measure(arch, data, args.threads, use_torch, peak)
+    print_report(report, args.arch)
     if not args.quick:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n")
-        print(f"\nwritten to {args.out.relative_to(ROOT)}")
-
+        print(f"\nwritten to {args.out}")
 
 if __name__ == "__main__":
     main()

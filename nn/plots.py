@@ -120,3 +120,34 @@ def plot_prediction(drawing, probabilities):
     right.set_title(f"its guess: {int(np.argmax(probabilities))}", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_filters(W, cols=8):
+    """A convolution's kernels for its first input channel, W (k, k, c_in, c_out): one small image each."""
+    k, _, _, c_out = W.shape
+    rows = -(-c_out // cols)
+    limit = float(np.abs(W[:, :, 0, :]).max())
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.0 + 1.2, rows * 1.0))
+    for o, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if o < c_out:
+            image = ax.imshow(W[:, :, 0, o], cmap="RdBu_r", vmin=-limit, vmax=limit)
+    fig.colorbar(image, ax=axes, shrink=0.8, label="weight (red: ink here raises the output)")
+    fig.suptitle(f"The {c_out} learned {k}x{k} filters of the first convolution")
+    return fig
+
+
+def plot_feature_maps(digit, maps, cols=8, title="What each filter finds in this digit"):
+    """A digit (28, 28) next to a layer's output for it, maps (H, W, channels): one image per channel."""
+    channels = maps.shape[2]
+    rows = -(-channels // cols)
+    fig, axes = plt.subplots(rows, cols + 1, figsize=((cols + 1) * 1.1, rows * 1.1))
+    axes = np.atleast_2d(axes)
+    for ax in axes.flat:
+        ax.axis("off")
+    axes[0, 0].imshow(digit, cmap="gray")
+    axes[0, 0].set_title("input", fontsize=8)
+    for c in range(channels):
+        axes[c // cols, 1 + c % cols].imshow(maps[:, :, c], cmap="magma")
+    fig.suptitle(title)
+    return fig

@@ -3,17 +3,24 @@
 The network only ever saw MNIST: white ink on black, the digit scaled to fit a 20x20 box (keeping its
 shape), anti-aliased, and placed in a 28x28 frame so that its centre of mass sits in the middle. A
 drawing from Paint looks nothing like that: a big canvas, the digit somewhere in it, any colours, thin
-or thick strokes. Each function below undoes one of those differences, in the order `preprocess` calls
-them; the notebook shows the image after every step.
+or thick strokes, sometimes on a dark rectangle inside a light margin or inside a box drawn around it.
+Each function below undoes one of those differences, in the order `preprocess` calls them; the
+notebook shows the image after every step.
+
+A file is checked before it is decoded: its header gives its size, and a canvas larger than
+MAX_PIXELS is refused before it costs any memory; a large one is decoded once, grey where possible,
+and shrunk at once.
 
 Working images are float32 arrays with values in [0, 1], 1 = ink.
 """
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from .errors import NNError
 
@@ -23,12 +30,17 @@ STROKE = 0.125           # MNIST strokes are about 2.5 px wide in that 20 px box
 STROKE_RANGE = (0.08, 0.19)   # widths MNIST digits commonly have; outside it we thicken or thin
 WORK_SIDE = 112          # resolution (longer side, px) at which stroke width is measured and changed
 MAX_SIDE = 1024          # larger drawings are shrunk to this first, to bound time and memory
+MAX_PIXELS = 50_000_000  # larger files are refused unread: 50 megapixels is 7000 x 7000, far beyond a drawing
+LARGE_PIXELS = 4_000_000  # above this a file is decoded straight to grey (1 byte a pixel) when it can be
 FAINT = 0.2              # ink fainter than this share of the strongest ink is background noise
 SPECK = 0.01             # ink blobs smaller than this share of the largest blob are specks
+AREA_SIDE = 256         # resolution (longer side, px) at which drawing areas are looked for
+HUGS = 0.8               # a region or blob running along this share of its bounding box's border is box-like
 BLANK = (
     "no digit found in {path}: {why}. Draw a digit in white on black (or black on white), "
     "large enough to fill most of the canvas, and save it again."
 )
+UNREADABLE = "{path} is not an image this program can read: save it as PNG, JPEG or BMP."
 
 
 @dataclass
@@ -38,6 +50,11 @@ class Drawing:
     image: np.ndarray                     # (28, 28) uint8, ink 255 on 0, exactly like an MNIST digit
     steps: dict = field(default_factory=dict)
     inverted: bool = False                # was it black on white?
+    # The ink blobs of the drawing before the strokes are changed, one row each (see ink_parts): x, y,
+    # width, height, area, and 1 if the blob sits inside another blob's loop (an eye in a face).
+    # nn.one_digit reads this layout: several blobs side by side are several digits.
+    parts: np.ndarray = field(default_factory=lambda: np.zeros((0, 6), np.int32))
+    framed: bool = False                  # was the digit in a box or on a rectangle smaller than the canvas?
 
 
 def preprocess(path):
@@ -48,7 +65,13 @@ def preprocess(path):
 def preprocess_grey(grey, name="the drawing"):
     """The same steps for a grey image already in memory: (H, W) floats in [0, 1]; `name` for messages."""
     steps = {"read (grey)": grey}
-    ink, inverted = white_on_black(shrink(grey))
+    grey = shrink(grey)
+    area = drawing_area(grey)
+    framed = grey[area].shape != grey.shape
+    if framed:
+        grey = grey[area]
+        steps["drawing area"] = grey
+    ink, inverted = white_on_black(grey)
     steps["white on black"] = ink
     ink = remove_background(ink, name)
     steps["background removed"] = ink
@@ -56,40 +79,112 @@ def preprocess_grey(grey, name="the drawing"):
     steps["frame and specks removed"] = ink
     digit = crop(ink)
     steps["cropped"] = digit
+    parts = ink_parts(digit)
     digit = even_strokes(digit)
     steps["strokes like MNIST's"] = digit
     digit = fit_box(digit)
     steps["scaled to 20 px"] = digit
     image = centre_by_mass(digit)
     steps["centred 28x28"] = image
-    return Drawing(image=to_uint8(image), steps=steps, inverted=inverted)
+    return Drawing(image=to_uint8(image), steps=steps, inverted=inverted, parts=parts, framed=framed)
 
 
 def read_grey(path):
     """Any PNG/JPEG/BMP/... file -> a grey image in [0, 1], at most MAX_SIDE pixels on its longer side.
 
     Grey, colour, 16-bit and palette images are all read; transparency is flattened onto whichever
-    background contrasts with the strokes (see composite_alpha).
+    background contrasts with the strokes (see composite_alpha). The size is checked from the file's
+    header before anything is decoded (see image_size).
     """
     path = Path(path)
     if not path.is_file():
         raise NNError(f"{path} not found: save your drawing there, or give the right path.")
-    raw = np.fromfile(path, dtype=np.uint8)
-    if raw.size == 0:
+    if path.stat().st_size == 0:
         raise NNError(f"{path} is empty (0 bytes): save the drawing again as PNG.")
-    try:
-        image = cv2.imdecode(raw, cv2.IMREAD_UNCHANGED)
-    except cv2.error:
-        image = None
-    if image is None or image.size == 0:
-        raise NNError(f"{path} is not an image this program can read: save it as PNG, JPEG or BMP.")
+    width, height, transparent = image_size(path)
+    if width * height > MAX_PIXELS:
+        raise NNError(too_large(path, f"{width} x {height} pixels"))
+    image = decode(path, width, height, transparent)
     full_scale = np.iinfo(image.dtype).max if image.dtype.kind in "ui" else 1.0   # 255, 65535, ...
     image = shrink(image).astype(np.float32) / np.float32(full_scale)
     if image.ndim == 2:
         return image
-    alpha = image[..., 3] if image.shape[2] == 4 else None
-    grey = cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2GRAY) if image.shape[2] >= 3 else image[..., 0]
-    return grey if alpha is None else composite_alpha(grey, alpha)
+    channels = image.shape[2]                          # grey + alpha, BGR or BGR + alpha
+    grey = cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2GRAY) if channels >= 3 else image[..., 0]
+    return composite_alpha(grey, image[..., -1]) if channels in (2, 4) else grey
+
+
+def too_large(path, size):
+    return (f"{path} is too large to read ({size}; at most {MAX_PIXELS // 1_000_000} megapixels): "
+            "save a smaller copy (1000 x 1000 pixels is plenty for a digit) and try again.")
+
+
+def image_size(path):
+    """(width, height, whether it has transparency), from the file's header alone: nothing is decoded.
+
+    A PNG of under 1 MB can declare 30000 x 30000 pixels (a 'decompression bomb'), 900 MB once
+    decoded: the header is the only safe thing to read first.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as header:
+                mode, info, (width, height) = header.mode, header.info, header.size
+    except Image.DecompressionBombError:               # Pillow's own limit, far above ours
+        raise NNError(too_large(path, f"over {2 * Image.MAX_IMAGE_PIXELS // 1_000_000} megapixels")) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise NNError(UNREADABLE.format(path=path)) from None
+    return width, height, ("A" in mode or "transparency" in info)
+
+
+def decode(path, width, height, transparent):
+    """The file's pixels: (H, W) or (H, W, channels), BGR order, in the file's own type.
+
+    A small file is decoded as it is. A large one (over LARGE_PIXELS) is decoded only once at full size,
+    in the smallest form that keeps what matters: grey, one byte a pixel (a JPEG even at 1/2, 1/4 or
+    1/8 size, which its format can do while decoding); with transparency, grey + alpha, shrunk by
+    whole-pixel averaging straight away.
+    """
+    try:
+        if width * height <= LARGE_PIXELS:
+            image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+        elif transparent:
+            image = _decode_transparent(path)
+        else:
+            flag = _grey_flag(path, width, height) | cv2.IMREAD_IGNORE_ORIENTATION   # as a small file
+            image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), flag)
+    except (cv2.error, OSError, ValueError, SyntaxError):
+        image = None
+    if image is None or image.size == 0:
+        raise NNError(UNREADABLE.format(path=path))
+    return image
+
+
+def _grey_flag(path, width, height):
+    """cv2.imdecode's flag for a grey decode; a JPEG is decoded at the smallest of 1/2, 1/4, 1/8 size
+    that keeps at least MAX_SIDE pixels (the JPEG decoder averages, so thin lines fade, not vanish)."""
+    with open(path, "rb") as f:
+        is_jpeg = f.read(3) == b"\xff\xd8\xff"
+    reduced = {8: cv2.IMREAD_REDUCED_GRAYSCALE_8, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+               2: cv2.IMREAD_REDUCED_GRAYSCALE_2}
+    for factor, flag in reduced.items():
+        if is_jpeg and max(width, height) // factor >= MAX_SIDE:
+            return flag
+    return cv2.IMREAD_GRAYSCALE
+
+
+def _decode_transparent(path):
+    """A large image with transparency -> (H, W, 2) grey + alpha uint8, already shrunk to near MAX_SIDE.
+
+    Pillow decodes it once (4 bytes a pixel), takes its grey and alpha planes (1 byte a pixel each),
+    and averages whole blocks of pixels in each plane (averaging the colour image itself would make
+    a second full-size copy with the colours weighted by alpha).
+    """
+    with Image.open(path) as image:
+        colour = image if image.mode == "RGBA" else image.convert("RGBA")   # palette, grey + alpha, ...
+        planes = [colour.convert("L"), colour.getchannel("A")]
+        factor = max(1, max(image.size) // MAX_SIDE)
+        return np.dstack([np.asarray(plane.reduce(factor)) for plane in planes])
 
 
 def shrink(image):
@@ -117,6 +212,88 @@ def composite_alpha(grey, alpha):
         return np.zeros_like(grey)
     background = 1.0 if np.median(grey[opaque]) < 0.5 else 0.0
     return grey * alpha + np.float32(background) * (1 - alpha)
+
+
+def drawing_area(grey):
+    """The part of the canvas the digit is drawn in, as (row slice, column slice); usually all of it.
+
+    Some drawings sit on a dark rectangle inside a light (or transparent) margin, or inside a box drawn
+    around them. Seen in two colours (light and dark), a canvas is a few uniform regions with the
+    strokes inside them. A region is a drawing area when it is shaped like a rectangle (it runs along
+    nearly all of its bounding box's border, see hugs), and surrounds strokes of the other colour. The
+    innermost one is where the digit is: the dark rectangle, or the inside of the drawn box (the box
+    itself is a thin ring, mostly empty inside). Regions are looked at AREA_SIDE pixels wide, where
+    a block counts as a region's colour only if all of it is, so a thin stroke still divides regions.
+    """
+    whole = (slice(0, grey.shape[0]), slice(0, grey.shape[1]))
+    levels = np.rint(np.clip(grey, 0, 1) * 255).astype(np.uint8)
+    if int(levels.max()) - int(levels.min()) < 26:            # no contrast: nothing to find
+        return whole
+    _, light = cv2.threshold(levels, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    f = min(1.0, AREA_SIDE / max(grey.shape))                  # the scale regions are looked at
+    small = (max(1, round(grey.shape[1] * f)), max(1, round(grey.shape[0] * f)))
+    light = cv2.resize(light, small, interpolation=cv2.INTER_AREA)   # 255: all light, 0: all dark
+    best = None
+    for mask in ((light == 0).astype(np.uint8), (light == 255).astype(np.uint8)):
+        # The commoner colour is the background: 4-connected, so a diagonal stroke of the other
+        # colour (8-connected) closes a loop, as it does to the eye.
+        connectivity = 4 if 2 * mask.sum() >= mask.size else 8
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=connectivity)
+        for i in range(1, count):
+            x, y, w, h, _ = stats[i]
+            if w * h < 0.04 * mask.size or min(w, h) < 0.15 * min(mask.shape) or w * h > 0.95 * mask.size:
+                continue                                       # too small to hold a digit, or everything
+            inside = x > 0 and y > 0 and x + w < mask.shape[1] and y + h < mask.shape[0]
+            box = labels[y:y + h, x:x + w] == i
+            if (best is None or w * h < best[4]) and surrounds_strokes(box, 12 - connectivity, inside):
+                best = (x, y, x + w, y + h, w * h)
+    if best is None:
+        return whole
+    x0, y0, x1, y1, _ = best
+    inset = 1 + 0.01 * max(x1 - x0, y1 - y0)                   # the region's soft border
+    return (slice(round((y0 + inset) / f), round((y1 - inset) / f)),
+            slice(round((x0 + inset) / f), round((x1 - inset) / f)))
+
+
+def surrounds_strokes(region, connectivity, inside):
+    """Whether a region (a boolean mask in its bounding box) is an area a digit is drawn in: box-shaped,
+    mostly itself, with more than a speck of strokes (the other colour) in it.
+
+    Strokes must be in holes of the region, not touching its box's border, so that a stroke running
+    out of the canvas is not taken for an area's edge; if the region lies inside the canvas (`inside`),
+    strokes may also touch its border (a white digit drawn up to the edge of a black rectangle joins
+    the white margin). connectivity: 4 or 8, how the strokes connect.
+    """
+    h, w = region.shape
+    if region.mean() < 0.4 or hugs(region) < HUGS:
+        return False
+    band = max(1, round(0.02 * max(h, w)))
+    if inside:
+        strokes = ~region[band:h - band, band:w - band]
+    else:
+        count, labels, stats, _ = cv2.connectedComponentsWithStats((~region).astype(np.uint8),
+                                                                   connectivity=connectivity)
+        x0, y0 = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+        held = (x0 > 0) & (y0 > 0) & (x0 + stats[:, cv2.CC_STAT_WIDTH] < w) \
+            & (y0 + stats[:, cv2.CC_STAT_HEIGHT] < h)
+        held[0] = False                                        # label 0 is the region itself
+        strokes = held[labels]
+    if strokes.sum() < 0.002 * h * w:
+        return False
+    ys, xs = np.nonzero(strokes)
+    return max(np.ptp(ys), np.ptp(xs)) + 1 >= 0.15 * min(h, w)
+
+
+def hugs(mask):
+    """The share of a bounding box's border along which the mask runs (within 2% of the box's side).
+
+    1 for a filled rectangle or a rectangular frame; a quarter or less for a round loop such as a 0,
+    which touches its box only at four short stretches.
+    """
+    h, w = mask.shape
+    t = max(1, round(0.02 * max(h, w)))
+    covered = [mask[:t].any(axis=0), mask[-t:].any(axis=0), mask[:, :t].any(axis=1), mask[:, -t:].any(axis=1)]
+    return float(sum(c.sum() for c in covered) / (2 * (h + w)))
 
 
 def white_on_black(grey):
@@ -152,8 +329,9 @@ def keep_digit(ink, path):
 
     Blobs much smaller than the largest one are specks: dust, a stray click. A blob whose box spans
     nearly the whole canvas, or that runs along the canvas edge for more than half its length, is a
-    frame or a border line (a digit touches the edge only with the width of a stroke); it is dropped
-    unless it is all there is.
+    frame or a border line (a digit touches the edge only with the width of a stroke); so is a box
+    drawn around the other blobs (it runs along its own bounding box's border and holds them all).
+    Frames are dropped unless they are all there is.
     """
     h, w = ink.shape
     count, labels, stats, _ = cv2.connectedComponentsWithStats((ink > 0).astype(np.uint8), connectivity=8)
@@ -163,7 +341,7 @@ def keep_digit(ink, path):
     on_edge = np.bincount(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]),
                           minlength=count)
     spans = (stats[:, cv2.CC_STAT_WIDTH] >= 0.9 * w) & (stats[:, cv2.CC_STAT_HEIGHT] >= 0.9 * h)
-    frame = spans | (on_edge >= 0.6 * min(h, w))
+    frame = spans | (on_edge >= 0.6 * min(h, w)) | _boxes_around(labels, stats, keep)
     if (keep & ~frame).any():
         keep &= ~frame
     ink = np.where(keep[labels], ink, np.float32(0))
@@ -171,6 +349,51 @@ def keep_digit(ink, path):
     if max(rows.stop - rows.start, cols.stop - cols.start) < max(3, 0.03 * max(h, w)):
         raise NNError(BLANK.format(path=path, why="only a dot, too small to be a digit"))
     return ink
+
+
+def _boxes_around(labels, stats, keep):
+    """Which blobs are boxes drawn around all the other kept blobs (an open box is missed by
+    drawing_area, which needs a closed one): box-shaped (see hugs), and holding the others well inside.
+    Only the kept blob with the largest bounding box can hold all the others."""
+    boxes = np.zeros(len(stats), bool)
+    x0, y0 = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    x1, y1 = x0 + stats[:, cv2.CC_STAT_WIDTH], y0 + stats[:, cv2.CC_STAT_HEIGHT]
+    i = int(np.argmax(np.where(keep, (x1 - x0) * (y1 - y0), -1)))
+    others = keep.copy()
+    others[i] = False
+    if not others.any():
+        return boxes
+    margin = 0.02 * max(x1[i] - x0[i], y1[i] - y0[i])
+    left, top, right, bottom = x0[others].min(), y0[others].min(), x1[others].max(), y1[others].max()
+    inside = (left > x0[i] + margin and right < x1[i] - margin
+              and top > y0[i] + margin and bottom < y1[i] - margin)
+    if inside and max(right - left, bottom - top) >= 0.25 * min(x1[i] - x0[i], y1[i] - y0[i]):
+        boxes[i] = hugs(labels[y0[i]:y1[i], x0[i]:x1[i]] == i) >= HUGS
+    return boxes
+
+
+def ink_parts(ink):
+    """The blobs of ink, one row each: x, y, width, height, area, and 1 if the blob sits inside a loop of
+    another blob (a hole in it), else 0. (k, 6) int32, largest first; in pixels of the ink shrunk to at
+    most AREA_SIDE pixels on its longer side (a pixel there is ink if any of it was)."""
+    if max(ink.shape) > AREA_SIDE:
+        ink = resize_longer_side(ink, AREA_SIDE)
+    solid = (ink > 0).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
+    # Holes: background pieces (4-connected) that do not reach the edge. A blob touching a hole's
+    # outside, not its own, sits in a loop: its top-left pixel's left neighbour is a hole.
+    _, gaps, gap_stats, _ = cv2.connectedComponentsWithStats(1 - solid, connectivity=4)
+    h, w = solid.shape
+    gx0, gy0 = gap_stats[:, cv2.CC_STAT_LEFT], gap_stats[:, cv2.CC_STAT_TOP]
+    is_hole = (gx0 > 0) & (gy0 > 0) & (gx0 + gap_stats[:, cv2.CC_STAT_WIDTH] < w) \
+        & (gy0 + gap_stats[:, cv2.CC_STAT_HEIGHT] < h)
+    # np.nonzero scans row by row, so each blob's first pixel is the leftmost of its top row.
+    ys, xs = np.nonzero(labels)
+    _, first = np.unique(labels[ys, xs], return_index=True)
+    ys, xs = ys[first], xs[first]
+    enclosed = (xs > 0) & is_hole[gaps[ys, np.maximum(xs - 1, 0)]]
+    parts = np.column_stack([stats[1:], enclosed]).astype(np.int32)
+    return parts[np.argsort(-parts[:, 4], kind="stable")]
 
 
 def ink_box(ink):

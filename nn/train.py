@@ -75,11 +75,13 @@ class Settings:
 
 
 def settings_for(arch):
-    """The settings the shipped model of an architecture was trained with."""
-    if arch == "cnn":
-        from . import conv
+    """The settings the shipped model of an architecture was trained with.
 
-        return Settings(arch="cnn", **conv.TRAINING)
+    The convolutional network learns more per epoch than the dense one, and each epoch costs more, so
+    it takes fewer, smaller batches: 20 epochs fit in about 10 minutes on a 2-core laptop.
+    """
+    if arch == "cnn":
+        return Settings(arch="cnn", epochs=20, batch_size=128, learning_rate=2e-3)
     return Settings(arch=arch)
 
 

@@ -1,0 +1,192 @@
+"""How often the project refuses to read a drawing as a digit: it should for noise, scribbles, smileys,
+letters, shapes and numbers of several digits, and almost never for a real digit.
+
+    python benchmarks/refusal_eval.py [--n 10000] [--per-kind 400] [--model PATH]
+    python benchmarks/refusal_eval.py --calibrate 5000 [--offset 0]
+
+Draws each kind of non-digit (benchmarks/non_digits.py) and real digit drawings (MNIST test digits
+re-drawn as canvases and pen-stroke digits, benchmarks/drawings.py), writes each to a PNG, reads it back
+through the real pipeline (nn.preprocess) and asks nn.one_digit.doubt whether it looks like one digit.
+A drawing the preprocessing already refuses ("no digit found") counts as refused. Prints the refusal
+rate per kind and per maker, and writes benchmarks/results/refusals.json.
+
+--calibrate N measures instead the statistics doubt compares with its limits on N MNIST *training*
+digits re-drawn the same way (never the test digits the rates above are measured on) and prints their
+extremes: the limits in nn/one_digit.py are set just beyond them.
+Needs MNIST: ../shared/data/mnist.npz on development machines, else data/mnist_*.csv.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import non_digits  # noqa: E402
+from benchmarks.drawings import redraw_mnist, stroke_digit  # noqa: E402
+from nn.data import load_digits  # noqa: E402
+from nn.errors import NNError  # noqa: E402
+from nn.one_digit import LIMITS, doubt, evidence  # noqa: E402
+from nn.paths import shipped_model  # noqa: E402
+from nn.persist import load_model  # noqa: E402
+from nn.preprocess import preprocess  # noqa: E402
+
+NPZ = ROOT.parent / "shared" / "data" / "mnist.npz"
+
+
+def mnist(split):
+    """(images (m, 28, 28) uint8, labels) of one MNIST split, or None if MNIST is not on this machine."""
+    for path in (NPZ, ROOT / "data" / f"mnist_{split}.csv"):
+        if path.exists():
+            images, labels = load_digits(path, split=split)
+            return images.reshape(-1, 28, 28), labels
+    return None
+
+
+def judge(net, image, folder):
+    """Write one drawing as PNG, read it through the pipeline; (refusal message or None, evidence or None)."""
+    path = folder / "drawing.png"
+    cv2.imwrite(str(path), image)
+    try:
+        drawing = preprocess(path)
+    except NNError as e:
+        return str(e).replace(str(path), "the drawing"), None
+    return doubt(drawing, net), evidence(drawing, net)
+
+
+def maker_name(description):
+    """'letter K, brush 3px, black on white' -> 'letter K'; 'specks 3px, ...' -> 'specks'."""
+    words = description.split(",")[0].split()
+    return " ".join(w for w in words if not w[0].isdigit() and not w.endswith("px")) or words[0]
+
+
+def rates(net, drawings, folder):
+    """drawings: (group, maker, image) -> {group: {...}} with refusal rates and the reasons given."""
+    tally = defaultdict(lambda: {"n": 0, "refused": 0, "more_than_one": 0, "by_preprocessing": 0,
+                                 "makers": defaultdict(lambda: [0, 0]), "reasons": Counter()})
+    for group, maker, image in drawings:
+        message, _ = judge(net, image, folder)
+        t = tally[group]
+        t["n"] += 1
+        t["makers"][maker][1] += 1
+        if message is None:
+            continue
+        t["refused"] += 1
+        t["makers"][maker][0] += 1
+        t["more_than_one"] += "more than one digit" in message
+        t["by_preprocessing"] += message.startswith("no digit found")
+        t["reasons"].update(reason_names(message))
+    return {group: {"n": t["n"], "refused": t["refused"] / t["n"],
+                    "said_more_than_one_digit": t["more_than_one"] / t["n"],
+                    "refused_by_preprocessing": t["by_preprocessing"] / t["n"],
+                    "reasons": dict(t["reasons"].most_common()),
+                    "makers": {m: {"n": n, "refused": r / n} for m, (r, n) in sorted(t["makers"].items())}}
+            for group, t in tally.items()}
+
+
+def reason_names(message):
+    """Short names of the reasons a refusal gives, for counting."""
+    names = {"side by side": "side by side", "times as wide": "width", "inside a closed loop": "inside loops",
+             "separate marks": "marks", "of it is ink": "inked", "closed loops": "holes",
+             "separate pieces": "pieces", "best score": "score", "unlike any digit": "agreement",
+             "nudged": "steadiness", "no digit found": "preprocessing"}
+    return [name for phrase, name in names.items() if phrase in message]
+
+
+def make_drawings(args, test):
+    """(group, maker, image) for the non-digits, then the real digit drawings, made one at a time."""
+    rng = np.random.default_rng(args.seed)
+    for kind in non_digits.KINDS:
+        for _ in range(args.per_kind):
+            image, description = non_digits.make(kind, rng, None if test is None else test[0])
+            yield kind, maker_name(description), image
+    if test is not None:
+        for digit28 in test[0][:args.n]:
+            yield "real digits: re-drawn MNIST", "re-drawn MNIST", redraw_mnist(digit28, rng)[0]
+    for digit in range(10):
+        for k in range(args.strokes):
+            brush = (1, 2, 3)[k % 3] if k % 2 == 0 else None
+            yield "real digits: pen strokes", f"digit {digit}", stroke_digit(digit, rng, brush)[0]
+
+
+def calibrate(net, n, offset, seed, folder):
+    """The statistics doubt looks at, on n re-drawn MNIST training digits: their extremes and quantiles."""
+    train = mnist("train")
+    if train is None:
+        print("skipped: no MNIST training set found")
+        return
+    rng = np.random.default_rng(seed + offset)
+    rows = []
+    for digit28 in train[0][offset:offset + n]:
+        _, e = judge(net, redraw_mnist(digit28, rng)[0], folder)
+        if e is not None:
+            rows.append(e)
+    print(f"{len(rows)} of {n} re-drawn MNIST training digits (from #{offset}) read; statistics "
+          "(low tail for score and steadiness, high tail for the rest):")
+    for name, limit in LIMITS.items():
+        v = np.array([r[name] for r in rows], float)
+        low = name in ("score", "steadiness")
+        q = np.quantile(v, [0, 0.0005, 0.001, 0.002, 0.005] if low else [1, 0.9995, 0.999, 0.998, 0.995])
+        beyond = (v < limit).mean() if low else (v > limit).mean()
+        print(f"  {name:13} {'min' if low else 'max'} {q[0]:8.3f}  0.05%: {q[1]:8.3f}  0.1%: {q[2]:8.3f}  "
+              f"0.2%: {q[3]:8.3f}  0.5%: {q[4]:8.3f}   limit {limit}: {beyond:.2%} beyond")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="MNIST test digits to re-draw (max 10000)")
+    parser.add_argument("--strokes", type=int, default=20, help="pen-stroke drawings per digit")
+    parser.add_argument("--per-kind", type=int, default=200, help="drawings of each non-digit kind")
+    parser.add_argument("--model", type=Path, default=shipped_model())
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--calibrate", type=int, default=0, help="measure the limits on this many "
+                        "re-drawn MNIST training digits instead")
+    parser.add_argument("--offset", type=int, default=0, help="with --calibrate: first training digit")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "refusals.json")
+    args = parser.parse_args()
+    net = load_model(args.model)
+    # One drawing at a time: a second BLAS thread only waits (and on a busy machine, much longer).
+    with tempfile.TemporaryDirectory() as folder, threadpool_limits(limits=1, user_api="blas"):
+        if args.calibrate:
+            calibrate(net, args.calibrate, args.offset, args.seed, Path(folder))
+            return 0
+        test = mnist("test")
+        if test is None:
+            print("no MNIST test set found: real digits are pen strokes only, numbers too")
+        start = time.perf_counter()
+        results = rates(net, make_drawings(args, test), Path(folder))
+        seconds = time.perf_counter() - start
+    report = {"model": args.model.name, "limits": LIMITS, "seed": args.seed, "seconds": round(seconds, 1),
+              "groups": results}
+    _print(report)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    real = [r for g, r in results.items() if g.startswith("real")]
+    refused_real = sum(r["refused"] * r["n"] for r in real) / sum(r["n"] for r in real)
+    print(f"\nreal digit drawings refused: {refused_real:.2%} (bar: under 0.50%)")
+    return 0 if refused_real < 0.005 else 1
+
+
+def _print(report):
+    print(f"model {report['model']}; a drawing counts as refused when nn.one_digit.doubt (or the "
+          "preprocessing) says it is not one digit\n")
+    print(f"{'drawings':34} {'n':>6} {'refused':>8}  {'of which: more than one digit':>30}")
+    for group, r in report["groups"].items():
+        print(f"{group:34} {r['n']:>6} {r['refused']:>8.2%}  {r['said_more_than_one_digit']:>30.2%}")
+        if not group.startswith("real"):
+            makers = ", ".join(f"{m} {v['refused']:.0%}" for m, v in r["makers"].items())
+            print(f"    {makers}")
+        print(f"    reasons given: {r['reasons']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Does a drawing look like one digit? A network trained on digits answers with a digit for anything, even
+random noise, a scribble, a smiley or a number of several digits; this module says when not to believe it.
+
+    message = doubt(drawing, net)    # None, or "this does not look like a digit: ..." /
+                                     # "this looks like more than one digit: ..."
+
+The network's answer is only worth giving when the drawing is like the digits it learned from. Three
+kinds of evidence, each compared with what real digits show (LIMITS):
+
+1. The layout of the ink before it was cropped (Drawing.parts): several marks of a digit's height side
+   by side are several digits; marks inside a closed loop (eyes in a face) are no digit, nor are many
+   separate marks (noise), nor ink much wider than tall (digits written so close that they touch).
+2. The 28x28 input: how much of it is ink, how many holes and separate pieces it has. Digits have at
+   most 2 holes (an 8) and cover at most a quarter of the frame.
+3. The network itself. Its score for its best digit (the largest output before softmax: Hendrycks et
+   al.'s "max logit") is high for inputs like the digits it learned and low for unfamiliar ones, where
+   softmax still turns a small lead into a confident-looking probability. Its last hidden layer should
+   point the way of the guessed digit's output weights (a cosine). And a real digit is still read as
+   the same digit when nudged (shifted 1.5 px, turned 12 degrees, 12% larger or smaller); a scribble's
+   guess wanders.
+
+Each limit lies just beyond what MNIST training digits, re-drawn as canvases and preprocessed like any
+drawing, show (benchmarks/refusal_eval.py --calibrate measures them), so that about 1 real digit drawing
+in 500 is refused (benchmarks/refusal_eval.py measures that on the test digits). The score limit holds
+for the model it was measured on, the shipped models/mnist_mlp.npz; a model file can carry its own
+limits in its record, under "one_digit".
+
+What it cannot do: most capital letters (H, K, M, N, T, V, W, X, Y) are read as digits: the network's
+view of them is as digit-like as a digit's, by every measure above, and so is a density model of its
+hidden layer or of MNIST's pixels. Telling them apart takes a network trained on letters too. Nor can it
+tell a letter from the digit it resembles (S from 5, O from 0).
+"""
+
+import cv2
+import numpy as np
+
+from .layers import softmax
+from .network import scale_pixels
+
+# Each: just beyond the largest (or smallest) value that re-drawn MNIST training digits show.
+LIMITS = {
+    "side_by_side": 1,      # marks of the digit's height side by side; a digit is one column of ink
+    "width": 1.9,           # width / height of all the ink; MNIST's widest digits are about 1.7
+    "inside_loops": 0,      # marks inside a closed loop, like eyes in a face
+    "marks": 2,             # separate marks larger than a tenth of the largest (a 5's detached bar)
+    "inked": 0.26,          # share of the 28x28 input that is ink; digits cover at most 0.25
+    "holes": 3,             # closed loops in the 28x28 input: an 8 has 2, a few untidy ones 3
+    "pieces": 4,            # separate pieces of ink in the 28x28 input
+    "score": 3.0,           # the network's largest output must be at least this (shipped model)
+    "agreement": 0.085,     # cosine of its hidden activity with its guess's weights, at least this
+    "steadiness": 0.25,     # its guess's mean probability over nudged copies must be at least this
+}
+LOW = ("score", "agreement", "steadiness")   # limits a drawing must stay above; the others, below
+BIG = 0.1                   # a mark counts if at least this share of the largest mark's area...
+INSIDE = 0.04               # ...or, inside a loop, this share (an eye is 5% or more, a pen's speck less)
+TALL = 0.5                  # a column of marks counts as a digit if this share of the ink's height
+REASONS = {
+    "inside_loops": "{} marks inside a closed loop",
+    "marks": "{} separate marks",
+    "inked": "{:.0%} of it is ink",
+    "holes": "{} closed loops",
+    "pieces": "{} separate pieces",
+    "score": "the network finds no digit in it (its best score is {:.1f})",
+    "agreement": "what the network sees is unlike any digit (agreement {:.2f})",
+    "steadiness": "its guess changes when the drawing is nudged",
+}
+
+
+def doubt(drawing, net):
+    """None if the drawing looks like one digit to `net`; else one line saying why not, starting
+    "this looks like more than one digit" or "this does not look like a digit"."""
+    limits = {**LIMITS, **(net.record or {}).get("one_digit", {})}
+    e = evidence(drawing, net)
+    beyond = [k for k in LIMITS if (e[k] < limits[k] if k in LOW else e[k] > limits[k])]
+    if "side_by_side" in beyond and e["marks"] <= e["side_by_side"] + 1:    # noise has many more marks
+        return (f"this looks like more than one digit: {e['side_by_side']} marks side by side. "
+                "Draw one digit at a time.")
+    if "width" in beyond and not set(beyond) & {"inside_loops", "marks", "inked", "holes", "pieces"}:
+        return (f"this looks like more than one digit: the ink is {e['width']:.1f} times as wide as it "
+                "is tall. Draw one digit at a time.")
+    found = [REASONS[k].format(e[k]) for k in beyond if k in REASONS]
+    if found:
+        return ("this does not look like a digit: " + "; ".join(found[:2])
+                + ". Draw one digit, large and clear, in the middle of the canvas.")
+    return None
+
+
+def evidence(drawing, net):
+    """Everything doubt looks at, as a dict of numbers named like LIMITS."""
+    return {**layout(drawing.parts), **ink_statistics(drawing.image), **network_view(drawing.image, net)}
+
+
+def layout(parts):
+    """From Drawing.parts (x, y, width, height, area, inside a loop; one row per mark of ink):
+    side_by_side: how many columns of marks, each at least TALL of the ink's height, stand side by side
+    (marks overlapping left to right belong to one column); width: the ink's width / height;
+    inside_loops: marks inside another's loop (at least INSIDE of the largest's area); marks: marks of
+    at least BIG of the largest's area."""
+    if len(parts) == 0:
+        return {"side_by_side": 0, "width": 0.0, "inside_loops": 0, "marks": 0}
+    x0, y0, w, h, area, inside = (parts[:, k].astype(float) for k in range(6))
+    top, bottom = y0.min(), (y0 + h).max()
+    big = area >= BIG * area.max()
+    inside = (inside > 0) & (area >= INSIDE * area.max())
+    columns = []                                    # [left, right, top, bottom] of each column
+    for i in np.argsort(x0):
+        if not big[i]:
+            continue
+        if columns and x0[i] < columns[-1][1]:
+            c = columns[-1]
+            columns[-1] = [c[0], max(c[1], x0[i] + w[i]), min(c[2], y0[i]), max(c[3], y0[i] + h[i])]
+        else:
+            columns.append([x0[i], x0[i] + w[i], y0[i], y0[i] + h[i]])
+    tall = sum(c[3] - c[2] >= TALL * (bottom - top) for c in columns)
+    return {"side_by_side": int(tall), "width": float(((x0 + w).max() - x0.min()) / (bottom - top)),
+            "inside_loops": int(inside.sum()), "marks": int(big.sum())}
+
+
+def ink_statistics(image):
+    """From the (28, 28) uint8 input: inked (share of pixels over half ink), holes (pieces of background
+    enclosed by ink, of 2 pixels or more) and pieces (separate pieces of ink)."""
+    solid = (image > 127).astype(np.uint8)
+    pieces, _ = cv2.connectedComponents(solid, connectivity=8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(1 - solid, connectivity=4)
+    x0, y0 = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
+    enclosed = (x0 > 0) & (y0 > 0) & (x0 + stats[1:, cv2.CC_STAT_WIDTH] < image.shape[1]) \
+        & (y0 + stats[1:, cv2.CC_STAT_HEIGHT] < image.shape[0])
+    holes = int((enclosed & (stats[1:, cv2.CC_STAT_AREA] >= 2)).sum())
+    return {"inked": float(solid.mean()), "holes": holes, "pieces": int(pieces - 1)}
+
+
+def nudged(image):
+    """44 copies of a (28, 28) input, each shifted (1.5 px), turned (12 degrees) or scaled (12%), or a mix."""
+    copies = []
+    for angle in (-12, 0, 12):
+        for scale in (0.88, 1.0, 1.12):
+            for dx, dy in ((0, 0), (1.5, 0), (-1.5, 0), (0, 1.5), (0, -1.5)):
+                if (angle, scale, dx, dy) == (0, 1.0, 0, 0):
+                    continue
+                M = cv2.getRotationMatrix2D((14, 14), angle, scale)
+                M[:, 2] += (dx, dy)
+                copies.append(cv2.warpAffine(image, M, (28, 28), flags=cv2.INTER_LINEAR))
+    return np.stack(copies)
+
+
+def network_view(image, net):
+    """score: the network's largest output (before softmax) for the input. agreement: the cosine between
+    the last hidden layer's activity and the output weights of the digit it names (how squarely what the
+    network sees points to that digit; a cosine, so the same for any scale of weights). steadiness: the
+    mean probability it gives its guess over the nudged copies."""
+    X = scale_pixels(np.concatenate([image[None], nudged(image)]))
+    A = X.reshape(len(X), *net.input_shape).astype(net.dtype)
+    for layer in net.layers[:-1]:
+        A = layer.forward(A, False)                  # the last hidden layer's activity, (45, n)
+    Z = net.layers[-1].forward(A, False)             # (45, 10) scores
+    P = softmax(Z)
+    guess = int(P[0].argmax())
+    w = net.layers[-1].params["W"][:, guess]
+    agreement = float(A[0] @ w / (np.linalg.norm(A[0]) * np.linalg.norm(w) + 1e-12))
+    return {"score": float(Z[0].max()), "agreement": agreement, "steadiness": float(P[1:, guess].mean())}

@@ -53,8 +53,8 @@ STYLES = {s.name: s for s in [
     # The same open 9 with its tail curled to the left, like a y.
     _style("open curly 9", 9, 4, [[(0.15, 0.0), (0.12, 0.3), (0.45, 0.45), (0.85, 0.3)],
                                   [(0.85, 0.0), (0.85, 0.6), (0.6, 1.0), (0.3, 0.95)]]),
-    # A 4 drawn closed, its top a rounded corner, the stem running on down through it.
-    _style("closed-top 4", 4, 9, [[(0.7, 0.0), (0.3, 0.1), (0.1, 0.4), (0.75, 0.42)], [(0.7, 0.0), (0.72, 1.0)]]),
+    # A 4 drawn closed, its top a rounded corner, the crossbar running on past the stem.
+    _style("closed-top 4", 4, 9, [[(0.7, 0.0), (0.3, 0.1), (0.1, 0.4), (0.95, 0.42)], [(0.7, 0.0), (0.72, 1.0)]]),
     # A zero struck through, corner to corner, as programmers and Scandinavians write it.
     _style("slashed 0", 0, 8, [[(0.5, 0.0), (0.12, 0.2), (0.08, 0.55), (0.3, 0.97), (0.7, 0.97), (0.92, 0.55),
                                 (0.88, 0.2), (0.5, 0.0)], [(1.0, -0.1), (0.0, 1.1)]]),

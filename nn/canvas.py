@@ -186,6 +186,8 @@ def _guess_html(prediction):
         return "<h3 class='nn-guess'>Draw a digit</h3>"
     text = f"Guess: {prediction.digit} ({prediction.confidence:.0%})"
     note = f"<br><small>unsure: maybe {prediction.runner_up}</small>" if prediction.unsure else ""
+    if prediction.doubt:
+        note = f"<br><small>{prediction.doubt}</small>"
     return f"<h3 class='nn-guess'>{text}</h3>{note}"
 
 

@@ -199,7 +199,8 @@ def _stderr(line):
 def _report_prediction(path, p, as_json):
     if as_json:
         print(json.dumps({"image": str(path), "digit": p.digit, "confidence": round(p.confidence, 6),
-                          "probabilities": [round(float(x), 6) for x in p.probabilities]}))
+                          "probabilities": [round(float(x), 6) for x in p.probabilities],
+                          "doubt": p.doubt}))
     else:
         print(f"{path}: {p.describe()}")
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from .errors import NNError, explain
 from .network import scale_pixels
+from .one_digit import doubt
 from .preprocess import Drawing, preprocess
 
 UNSURE = 0.6     # below this top probability the guess is reported as unsure
@@ -22,6 +23,7 @@ class Prediction:
     confidence: float              # the probability of `digit`
     probabilities: np.ndarray      # (10,), sums to 1
     drawing: Drawing               # the 28x28 input and the preprocessing steps
+    doubt: str | None = None       # why this may not be one digit at all (one_digit.doubt), or None
 
     @property
     def unsure(self):
@@ -35,6 +37,8 @@ class Prediction:
     def describe(self):
         """One line for a person: the guess, how sure, and a warning when it is not."""
         text = f"{self.digit} ({self.confidence:.1%} sure)"
+        if self.doubt:
+            return f"{text}, but {self.doubt}"
         if self.unsure:
             second = self.runner_up
             text += (f"; unsure: {second} is next at {self.probabilities[second]:.1%}. Try drawing it "
@@ -65,12 +69,17 @@ def ask_label(prediction, ask=input):
         return None
 
 
-def predict_drawings(net, drawings):
-    """Predictions for already preprocessed Drawings, in one forward pass."""
+def predict_drawings(net, drawings, check=True):
+    """Predictions for already preprocessed Drawings, in one forward pass.
+
+    check: also ask one_digit.doubt whether each drawing looks like one digit at all (a few more
+    forward passes per drawing; evaluations of thousands of real digits turn it off).
+    """
     if not drawings:
         return []
     P = net.predict_proba(scale_pixels(np.stack([d.image for d in drawings])))
-    return [Prediction(int(p.argmax()), float(p.max()), p, d) for p, d in zip(P, drawings, strict=True)]
+    return [Prediction(int(p.argmax()), float(p.max()), p, d, doubt(d, net) if check else None)
+            for p, d in zip(P, drawings, strict=True)]
 
 
 def predict_file(net, path):

@@ -116,8 +116,9 @@ class Network:
 
     # --- using it --------------------------------------------------------------------------------
 
-    def predict_proba(self, X, batch_size=4096):
-        """Probabilities (m, 10) for images X (m, 784) scaled to [0, 1]; batched to bound memory."""
+    def predict_proba(self, X, batch_size=512):
+        """Probabilities (m, 10) for images X (m, 784) scaled to [0, 1]; batched to bound memory (and
+        to keep a convolution's patch matrix in cache)."""
         X = np.atleast_2d(X)
         parts = [softmax(self.forward(X[i:i + batch_size])) for i in range(0, len(X), batch_size)]
         return np.concatenate(parts) if parts else np.zeros((0, self.classes), self.dtype)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import conv  # noqa: F401  (registers the convolution layers, so CNN files load)
 from .errors import NNError
 from .layers import layer_from_spec
 from .network import Network, mlp

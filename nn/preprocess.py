@@ -35,7 +35,6 @@ LARGE_PIXELS = 4_000_000  # above this a file is decoded straight to grey (1 byt
 FAINT = 0.2              # ink fainter than this share of the strongest ink is background noise
 SPECK = 0.01             # ink blobs smaller than this share of the largest blob are specks
 AREA_SIDE = 256          # resolution (longer side, px) at which drawing areas are looked for
-PEN_GAP = 0.03           # gaps narrower than this share of a drawing's size are the pen skipping
 HUGS = 0.8               # a region or blob running along this share of its bounding box's border is box-like
 BLANK = (
     "no digit found in {path}: {why}. Draw a digit in white on black (or black on white), "
@@ -376,13 +375,10 @@ def _boxes_around(labels, stats, keep):
 def ink_parts(ink):
     """The blobs of ink, one row each: x, y, width, height, area, and 1 if the blob sits inside a loop of
     another blob (a hole in it), else 0. (k, 6) int32, largest first; in pixels of the ink shrunk to at
-    most AREA_SIDE pixels on its longer side (a pixel there is ink if any of it was), widened by PEN_GAP."""
+    most AREA_SIDE pixels on its longer side (a pixel there is ink if any of it was)."""
     if max(ink.shape) > AREA_SIDE:
         ink = resize_longer_side(ink, AREA_SIDE)
-    # Gaps narrower than PEN_GAP of the drawing are the pen skipping (a quick stroke can leave a dashed
-    # line), not separate marks: close them (a margin first, so that ink near the edge can grow too).
-    gap = max(1, round(PEN_GAP * max(ink.shape)))
-    solid = cv2.dilate(np.pad((ink > 0).astype(np.uint8), gap), _disc(gap))
+    solid = (ink > 0).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
     # Holes: background pieces (4-connected) that do not reach the edge. A blob touching a hole's
     # outside, not its own, sits in a loop: its top-left pixel's left neighbour is a hole.

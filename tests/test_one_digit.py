@@ -44,19 +44,19 @@ def test_real_digit_drawings_are_not_doubted(net, mnist, tmp_path):
         for brush in (1, 3, None):
             doubted.append(judged(net, stroke_digit(digit, rng, brush)[0], tmp_path))
     refused = [d for d in doubted if d is not None]
-    assert len(refused) <= 1, refused                        # about 1 in 500 on the benchmark
+    assert len(refused) <= 1, refused                        # 0.36% on the benchmark
 
 
 def test_random_noise_is_not_a_digit(net, tmp_path):
     static = (np.random.default_rng(0).random((280, 280)) * 255).astype(np.uint8)   # the case
     assert judged(net, static, tmp_path).startswith(NOT_A_DIGIT)
     said = answers(net, "noise", 20, tmp_path)
-    assert sum(a is not None for a in said) >= 17, said      # 93% on the benchmark
+    assert sum(a is not None for a in said) >= 17, said      # 94% on the benchmark
 
 
 def test_scribbles_are_not_a_digit(net, tmp_path):
     said = answers(net, "scribbles", 20, tmp_path)
-    assert sum(a is not None for a in said) >= 14, said      # 83% on the benchmark
+    assert sum(a is not None for a in said) >= 14, said      # 79% on the benchmark
 
 
 def test_a_smiley_is_not_a_digit_because_of_the_marks_inside_its_loop(net, tmp_path):
@@ -73,9 +73,9 @@ def test_a_smiley_is_not_a_digit_because_of_the_marks_inside_its_loop(net, tmp_p
 def test_some_letters_are_not_a_digit_but_most_are_read_as_one(net, tmp_path):
     rng = np.random.default_rng(1)
     refused = {name: sum(judged(net, non_digits.letter(rng, name)[0], tmp_path) is not None
-                         for _ in range(12)) for name in ("A", "F", "H", "X")}
-    assert refused["A"] + refused["F"] >= 8, refused         # unfamiliar to the network: 60% on the benchmark
-    assert refused["H"] + refused["X"] <= 6, refused         # a known limit: read as a 4, an 8 or a 7
+                         for _ in range(12)) for name in ("F", "H", "X")}
+    assert refused["F"] >= 6, refused                        # unfamiliar to the network: about 70%
+    assert refused["H"] + refused["X"] <= 4, refused         # a known limit: read as a 4, an 8 or a 7
 
 
 def test_a_number_of_several_digits_is_more_than_one_digit(net, tmp_path):

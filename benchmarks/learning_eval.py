@@ -26,14 +26,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.drawing_eval import make_drawings, mnist_test  # noqa: E402
-from nn.augment import distort  # noqa: E402
+from nn.augment import Distortion, distort  # noqa: E402
 from nn.data import load_digits  # noqa: E402
-from nn.learn import COPY_DISTORTION, LearnSettings, learn  # noqa: E402
+from nn.learn import LearnSettings, learn  # noqa: E402
 from nn.network import scale_pixels  # noqa: E402
-from nn.persist import PRETRAINED, load_model  # noqa: E402
+from nn.paths import shipped_model  # noqa: E402
+from nn.persist import load_model  # noqa: E402
 from nn.preprocess import preprocess  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "mnist.npz"
+# A second drawing of each corrected digit "in the same style": a lightly distorted copy.
+SAME_STYLE = Distortion(rotate=12.0, scale=0.1, shear=0.1, shift=2.0, elastic=0.5)
 
 
 def mnist_rehearsal(n=5000):
@@ -85,7 +88,7 @@ def run(base, corrections, others, same_style, held_out, mnist, settings):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corrections", type=int, default=20)
-    parser.add_argument("--model", type=Path, default=PRETRAINED)
+    parser.add_argument("--model", type=Path, default=shipped_model())
     parser.add_argument("--settings", type=json.loads, default={},
                         help='LearnSettings to change, as JSON, e.g. \'{"learning_rate": 3e-4}\'')
     parser.add_argument("--without-mnist-only", action="store_true")
@@ -102,7 +105,7 @@ def main():
         corrections = misread(net, source, args.corrections)
         other = make_drawings(test_images[5000:6000], test_labels[5000:6000], 10, 2, Path(folder) / "b")
         others = (np.stack([preprocess(p).image for p, *_ in other]), np.array([d[1] for d in other]))
-    same_style = distort(np.stack([c[0] for c in corrections]), np.random.default_rng(99), COPY_DISTORTION)
+    same_style = distort(np.stack([c[0] for c in corrections]), np.random.default_rng(99), SAME_STYLE)
     held_out = (test_images[5000:], test_labels[5000:])
     settings = LearnSettings(**args.settings)
     report = {"model": args.model.name, "settings": settings.record()}

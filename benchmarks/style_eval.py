@@ -38,9 +38,9 @@ from nn.network import scale_pixels  # noqa: E402
 from nn.paths import shipped_model  # noqa: E402
 from nn.persist import load_model  # noqa: E402
 
-POOL = 10          # the first drawings of a writer: the ones a user may correct
-K = 3              # corrections in the k = 3 run
-NORMAL = 8         # ordinary drawings of each other digit per writer
+POOL = 10  # the first drawings of a writer: the ones a user may correct
+K = 3  # corrections in the k = 3 run
+NORMAL = 8  # ordinary drawings of each other digit per writer
 SHARED = ROOT.parent / "shared" / "data" / "mnist.npz"
 
 
@@ -67,8 +67,17 @@ def make_writers(seeds, n_drawings):
             images = writer.images(n_drawings)
             others = [d for d in range(10) if d != style.digit]
             normal, normal_labels = writer.normal_images(others, NORMAL)
-            rows.append({"style": style.name, "digit": style.digit, "read_as": style.read_as, "seed": seed,
-                         "images": images, "normal": normal, "normal_labels": normal_labels})
+            rows.append(
+                {
+                    "style": style.name,
+                    "digit": style.digit,
+                    "read_as": style.read_as,
+                    "seed": seed,
+                    "images": images,
+                    "normal": normal,
+                    "normal_labels": normal_labels,
+                }
+            )
     return rows
 
 
@@ -81,14 +90,17 @@ def readings(net, rows, mnist_images):
     held = predict(net, np.concatenate([r["images"][POOL:] for r in rows]))
     normal = predict(net, np.concatenate([r["normal"] for r in rows]))
     n_held, n_normal = len(rows[0]["images"]) - POOL, len(rows[0]["normal"])
-    return {"held": held.reshape(len(rows), n_held), "normal": normal.reshape(len(rows), n_normal),
-            "mnist": predict(net, mnist_images)}
+    return {
+        "held": held.reshape(len(rows), n_held),
+        "normal": normal.reshape(len(rows), n_normal),
+        "mnist": predict(net, mnist_images),
+    }
 
 
 def compare(i, rows, before, after, mnist_labels):
     """Row i's corrected network (after) against the shipped one (before)."""
     row = rows[i]
-    right = lambda r, j: r["held"][j] == rows[j]["digit"]                     # noqa: E731
+    right = lambda r, j: r["held"][j] == rows[j]["digit"]  # noqa: E731
     others = [j for j, r in enumerate(rows) if r["style"] != row["style"]]
     other_before = np.concatenate([right(before, j) for j in others])
     other_after = np.concatenate([right(after, j) for j in others])
@@ -102,7 +114,9 @@ def compare(i, rows, before, after, mnist_labels):
         "normal digits": float(np.mean(normal_after)),
         "normal digits broken": int(np.sum(normal_before & ~normal_after)),
         "normal confused digit": float(np.mean(normal_after[confused])),
-        "MNIST drop": float(np.mean(before["mnist"] == mnist_labels) - np.mean(after["mnist"] == mnist_labels)),
+        "MNIST drop": float(
+            np.mean(before["mnist"] == mnist_labels) - np.mean(after["mnist"] == mnist_labels)
+        ),
     }
 
 
@@ -118,8 +132,9 @@ def correct(net, images, digit, mnist, settings, seconds, steps):
     for j, image in enumerate(images):
         earlier = (np.stack(images[:j]).reshape(j, 784), np.full(j, digit)) if j else None
         start = time.perf_counter()
-        result = learn(net, image, digit, earlier=earlier, mnist=mnist,
-                       settings=dataclasses.replace(settings, seed=j))
+        result = learn(
+            net, image, digit, earlier=earlier, mnist=mnist, settings=dataclasses.replace(settings, seed=j)
+        )
         seconds.append(time.perf_counter() - start)
         steps.append(result.steps)
 
@@ -134,43 +149,69 @@ def run(base, rows, mnist, test, settings, k1_repeats=K):
         ones = []
         for j in range(k1_repeats):
             net = base.copy()
-            correct(net, chosen[j:j + 1], row["digit"], mnist, settings, seconds, steps)
+            correct(net, chosen[j : j + 1], row["digit"], mnist, settings, seconds, steps)
             ones.append(compare(i, rows, before, readings(net, rows, test_images), test_labels))
-        results["k=1"].append({key: float(np.mean([o[key] for o in ones])) for key in ones[0]}
-                              | {"worst next drawings": min(o["next drawings"] for o in ones)})
+        results["k=1"].append(
+            {key: float(np.mean([o[key] for o in ones])) for key in ones[0]}
+            | {"worst next drawings": min(o["next drawings"] for o in ones)}
+        )
         net = base.copy()
         correct(net, chosen, row["digit"], mnist, settings, seconds, steps)
         results["k=3"].append(compare(i, rows, before, readings(net, rows, test_images), test_labels))
-        print(f"  {row['style']:16} writer {row['seed']}: next drawings {results['k=1'][-1]['next drawings']:.0%}"
-              f" (k=1), {results['k=3'][-1]['next drawings']:.0%} (k=3)", flush=True)
+        print(
+            f"  {row['style']:16} writer {row['seed']}: next drawings "
+            f"{results['k=1'][-1]['next drawings']:.0%}"
+            f" (k=1), {results['k=3'][-1]['next drawings']:.0%} (k=3)",
+            flush=True,
+        )
     return {k: summarise(rows, before, v) for k, v in results.items()} | {
         "seconds per correction median": float(np.median(seconds)),
-        "seconds per correction max": float(np.max(seconds)), "steps median": float(np.median(steps)),
-        "steps max": int(np.max(steps))}
+        "seconds per correction max": float(np.max(seconds)),
+        "steps median": float(np.median(steps)),
+        "steps max": int(np.max(steps)),
+    }
 
 
 def summarise(rows, before, results):
     """Per style (mean over its writers), the mean over styles and the worst style."""
     styles = list(dict.fromkeys(r["style"] for r in rows))
-    per_style = {s: float(np.mean([x["next drawings"] for r, x in zip(rows, results, strict=True)
-                                   if r["style"] == s])) for s in styles}
+    per_style = {
+        s: float(np.mean([x["next drawings"] for r, x in zip(rows, results, strict=True) if r["style"] == s]))
+        for s in styles
+    }
     drops = [x["MNIST drop"] for x in results]
-    mean = lambda key: float(np.mean([x[key] for x in results]))                # noqa: E731
+    mean = lambda key: float(np.mean([x[key] for x in results]))  # noqa: E731
     return {
         "next drawings mean": float(np.mean(list(per_style.values()))),
         "next drawings worst style": min(per_style.values()),
         "next drawings worst writer": min(x.get("worst next drawings", x["next drawings"]) for x in results),
         "per style": per_style,
-        "other styles": {"before": other_styles_before(rows, before), "after": mean("other styles"),
-                         "broken (drawings per run)": mean("other styles broken")},
-        "normal digits": {"before": float(np.mean(before["normal"] == np.stack([r["normal_labels"] for r in rows]))),
-                          "after": mean("normal digits"),
-                          "broken (drawings per run)": mean("normal digits broken")},
-        "normal confused digit": {"before": float(np.mean([np.mean(before["normal"][i][r["normal_labels"] == r["read_as"]]
-                                                                   == r["read_as"]) for i, r in enumerate(rows)])),
-                                  "after": mean("normal confused digit")},
-        "MNIST drop mean": float(np.mean(drops)), "MNIST drop max": float(np.max(drops)),
-        "writers": [{"style": r["style"], "writer": r["seed"]} | x for r, x in zip(rows, results, strict=True)],
+        "other styles": {
+            "before": other_styles_before(rows, before),
+            "after": mean("other styles"),
+            "broken (drawings per run)": mean("other styles broken"),
+        },
+        "normal digits": {
+            "before": float(np.mean(before["normal"] == np.stack([r["normal_labels"] for r in rows]))),
+            "after": mean("normal digits"),
+            "broken (drawings per run)": mean("normal digits broken"),
+        },
+        "normal confused digit": {
+            "before": float(
+                np.mean(
+                    [
+                        np.mean(before["normal"][i][r["normal_labels"] == r["read_as"]] == r["read_as"])
+                        for i, r in enumerate(rows)
+                    ]
+                )
+            ),
+            "after": mean("normal confused digit"),
+        },
+        "MNIST drop mean": float(np.mean(drops)),
+        "MNIST drop max": float(np.max(drops)),
+        "writers": [
+            {"style": r["style"], "writer": r["seed"]} | x for r, x in zip(rows, results, strict=True)
+        ],
     }
 
 
@@ -196,8 +237,12 @@ def main():
     parser.add_argument("--writers", type=int, nargs="+", default=[0, 1], help="writer seeds per style")
     parser.add_argument("--drawings", type=int, default=40, help="drawings per writer (10 may be corrected)")
     parser.add_argument("--model", type=Path, default=shipped_model())
-    parser.add_argument("--settings", type=json.loads, default={},
-                        help='LearnSettings to change, as JSON, e.g. \'{"learning_rate": 3e-4}\'')
+    parser.add_argument(
+        "--settings",
+        type=json.loads,
+        default={},
+        help="LearnSettings to change, as JSON, e.g. '{\"learning_rate\": 3e-4}'",
+    )
     parser.add_argument("--quick", action="store_true", help="without MNIST only, k = 1 once per writer")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "styles.json")
     args = parser.parse_args()
@@ -210,10 +255,19 @@ def main():
     rows = make_writers(args.writers, args.drawings)
     print(f"{len(rows)} writers x {args.drawings} drawings made in {time.perf_counter() - start:.0f} s")
     settings = LearnSettings(**args.settings)
-    report = {"model": args.model.name, "settings": settings.record(), "writers per style": len(args.writers),
-              "drawings per writer": args.drawings, "held out per writer": args.drawings - POOL,
-              "shipped model, next drawings": shipped(base, rows)}
-    modes = [("without MNIST", None)] if args.quick else [("with MNIST", mnist_rehearsal()), ("without MNIST", None)]
+    report = {
+        "model": args.model.name,
+        "settings": settings.record(),
+        "writers per style": len(args.writers),
+        "drawings per writer": args.drawings,
+        "held out per writer": args.drawings - POOL,
+        "shipped model, next drawings": shipped(base, rows),
+    }
+    modes = (
+        [("without MNIST", None)]
+        if args.quick
+        else [("with MNIST", mnist_rehearsal()), ("without MNIST", None)]
+    )
     for name, rehearse in modes:
         print(f"\n{name}:")
         report[name] = run(base, rows, rehearse, test, settings, k1_repeats=1 if args.quick else K)
@@ -226,12 +280,18 @@ def main():
 
 def meets(report):
     runs = [report[k] for k in ("with MNIST", "without MNIST") if k in report]
-    ok = all(r["k=1"]["next drawings mean"] >= 0.9 and r["k=1"]["next drawings worst style"] >= 0.75
-             and r["k=3"]["next drawings mean"] >= 0.97 and r["seconds per correction median"] <= 1.5
-             and all(r[k]["MNIST drop mean"] <= 0.002 and r[k]["MNIST drop max"] <= 0.003 for k in ("k=1", "k=3"))
-             for r in runs)
-    print(f"\n{'meets' if ok else 'MISSES'} the targets (k=1 >= 90% mean, >= 75% every style; k=3 >= 97%; "
-          "MNIST drop <= 0.2 mean, <= 0.3 max; <= 1.5 s median)")
+    ok = all(
+        r["k=1"]["next drawings mean"] >= 0.9
+        and r["k=1"]["next drawings worst style"] >= 0.75
+        and r["k=3"]["next drawings mean"] >= 0.97
+        and r["seconds per correction median"] <= 1.5
+        and all(r[k]["MNIST drop mean"] <= 0.002 and r[k]["MNIST drop max"] <= 0.003 for k in ("k=1", "k=3"))
+        for r in runs
+    )
+    print(
+        f"\n{'meets' if ok else 'MISSES'} the targets (k=1 >= 90% mean, >= 75% every style; k=3 >= 97%; "
+        "MNIST drop <= 0.2 mean, <= 0.3 max; <= 1.5 s median)"
+    )
     return ok
 
 
@@ -242,27 +302,48 @@ def _print(report):
         if name not in report:
             continue
         r = report[name]
-        print(f"\n{name}    (seconds per correction: median {r['seconds per correction median']:.2f}, "
-              f"max {r['seconds per correction max']:.2f}; steps median {r['steps median']:.0f}, "
-              f"max {r['steps max']})")
+        print(
+            f"\n{name}    (seconds per correction: median {r['seconds per correction median']:.2f}, "
+            f"max {r['seconds per correction max']:.2f}; steps median {r['steps median']:.0f}, "
+            f"max {r['steps max']})"
+        )
         print(f"  {'':22}{'shipped':>9}{'k=1':>8}{'k=3':>8}")
         for style, before in shipped_acc.items():
-            print(f"  {style:22}{before:9.0%}{r['k=1']['per style'][style]:8.0%}{r['k=3']['per style'][style]:8.0%}")
+            print(
+                f"  {style:22}{before:9.0%}{r['k=1']['per style'][style]:8.0%}"
+                f"{r['k=3']['per style'][style]:8.0%}"
+            )
         one, three = r["k=1"], r["k=3"]
-        print(f"  {'mean':22}{np.mean(list(shipped_acc.values())):9.0%}{one['next drawings mean']:8.1%}"
-              f"{three['next drawings mean']:8.1%}")
-        print(f"  {'worst style':22}{min(shipped_acc.values()):9.0%}{one['next drawings worst style']:8.0%}"
-              f"{three['next drawings worst style']:8.0%}")
-        print(f"  {'worst single run':22}{'':9}{one['next drawings worst writer']:8.0%}"
-              f"{three['next drawings worst writer']:8.0%}")
+        print(
+            f"  {'mean':22}{np.mean(list(shipped_acc.values())):9.0%}{one['next drawings mean']:8.1%}"
+            f"{three['next drawings mean']:8.1%}"
+        )
+        print(
+            f"  {'worst style':22}{min(shipped_acc.values()):9.0%}{one['next drawings worst style']:8.0%}"
+            f"{three['next drawings worst style']:8.0%}"
+        )
+        print(
+            f"  {'worst single run':22}{'':9}{one['next drawings worst writer']:8.0%}"
+            f"{three['next drawings worst writer']:8.0%}"
+        )
         for key in ("other styles", "normal digits"):
-            print(f"  {key:22}{one[key]['before']:9.1%}{one[key]['after']:8.1%}{three[key]['after']:8.1%}"
-                  f"   broken per run: {one[key]['broken (drawings per run)']:.2f}, "
-                  f"{three[key]['broken (drawings per run)']:.2f}")
-        print(f"  {'normal confused digit':22}{one['normal confused digit']['before']:9.1%}"
-              f"{one['normal confused digit']['after']:8.1%}{three['normal confused digit']['after']:8.1%}")
-        print(f"  {'MNIST drop mean (pts)':22}{'':9}{one['MNIST drop mean'] * 100:8.2f}{three['MNIST drop mean'] * 100:8.2f}")
-        print(f"  {'MNIST drop max (pts)':22}{'':9}{one['MNIST drop max'] * 100:8.2f}{three['MNIST drop max'] * 100:8.2f}")
+            print(
+                f"  {key:22}{one[key]['before']:9.1%}{one[key]['after']:8.1%}{three[key]['after']:8.1%}"
+                f"   broken per run: {one[key]['broken (drawings per run)']:.2f}, "
+                f"{three[key]['broken (drawings per run)']:.2f}"
+            )
+        print(
+            f"  {'normal confused digit':22}{one['normal confused digit']['before']:9.1%}"
+            f"{one['normal confused digit']['after']:8.1%}{three['normal confused digit']['after']:8.1%}"
+        )
+        print(
+            f"  {'MNIST drop mean (pts)':22}{'':9}{one['MNIST drop mean'] * 100:8.2f}"
+            f"{three['MNIST drop mean'] * 100:8.2f}"
+        )
+        print(
+            f"  {'MNIST drop max (pts)':22}{'':9}{one['MNIST drop max'] * 100:8.2f}"
+            f"{three['MNIST drop max'] * 100:8.2f}"
+        )
 
 
 if __name__ == "__main__":

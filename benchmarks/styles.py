@@ -33,46 +33,102 @@ class Style:
     name: str
     digit: int
     read_as: int
-    strokes: tuple          # strokes, each a tuple of (x, y) points in the unit box
-    width: float = 0.6      # width of the digit as a share of its height
+    strokes: tuple  # strokes, each a tuple of (x, y) points in the unit box
+    width: float = 0.6  # width of the digit as a share of its height
 
 
 def _style(name, digit, read_as, strokes, width=0.6):
     return Style(name, digit, read_as, tuple(tuple(map(tuple, s)) for s in strokes), width)
 
 
-STYLES = {s.name: s for s in [
-    # The continental 1: a long up-stroke (flag) from low on the left to the top, then straight down.
-    _style("long-flag 1", 1, 7, [[(0.0, 0.42), (0.7, 0.0), (0.7, 1.0)]], width=0.5),
-    # The same 1 standing on a foot.
-    _style("flag-and-foot 1", 1, 2, [[(0.0, 0.45), (0.65, 0.0), (0.65, 1.0)], [(0.2, 1.0), (1.0, 1.0)]],
-           width=0.55),
-    # A 9 whose loop is not closed at the top: a cup beside the stem, like a 4 with a round bottom.
-    _style("open-top 9", 9, 4, [[(0.12, 0.0), (0.1, 0.3), (0.45, 0.5), (0.85, 0.3)],
-                                [(0.88, 0.0), (0.85, 0.55), (0.8, 1.0)]]),
-    # The same open 9 with its tail curled to the left, like a y.
-    _style("open curly 9", 9, 4, [[(0.15, 0.0), (0.12, 0.3), (0.45, 0.45), (0.85, 0.3)],
-                                  [(0.85, 0.0), (0.85, 0.6), (0.6, 1.0), (0.3, 0.95)]]),
-    # A 4 drawn closed, its top a rounded corner, the crossbar running on past the stem.
-    _style("closed-top 4", 4, 9, [[(0.7, 0.0), (0.3, 0.1), (0.1, 0.4), (0.95, 0.42)], [(0.7, 0.0), (0.72, 1.0)]]),
-    # A zero struck through, corner to corner, as programmers and Scandinavians write it.
-    _style("slashed 0", 0, 8, [[(0.5, 0.0), (0.12, 0.2), (0.08, 0.55), (0.3, 0.97), (0.7, 0.97), (0.92, 0.55),
-                                (0.88, 0.2), (0.5, 0.0)], [(1.0, -0.1), (0.0, 1.1)]]),
-    # A 5 written in one stroke whose belly runs on round into a closed loop.
-    _style("closed-belly 5", 5, 6, [[(0.9, 0.0), (0.25, 0.0), (0.2, 0.42), (0.65, 0.38), (0.9, 0.65), (0.7, 0.97),
-                                     (0.2, 0.92), (0.2, 0.6), (0.4, 0.45)]]),
-]}
+STYLES = {
+    s.name: s
+    for s in [
+        # The continental 1: a long up-stroke (flag) from low on the left to the top, then straight down.
+        _style("long-flag 1", 1, 7, [[(0.0, 0.42), (0.7, 0.0), (0.7, 1.0)]], width=0.5),
+        # The same 1 standing on a foot.
+        _style(
+            "flag-and-foot 1",
+            1,
+            2,
+            [[(0.0, 0.45), (0.65, 0.0), (0.65, 1.0)], [(0.2, 1.0), (1.0, 1.0)]],
+            width=0.55,
+        ),
+        # A 9 whose loop is not closed at the top: a cup beside the stem, like a 4 with a round bottom.
+        _style(
+            "open-top 9",
+            9,
+            4,
+            [[(0.12, 0.0), (0.1, 0.3), (0.45, 0.5), (0.85, 0.3)], [(0.88, 0.0), (0.85, 0.55), (0.8, 1.0)]],
+        ),
+        # The same open 9 with its tail curled to the left, like a y.
+        _style(
+            "open curly 9",
+            9,
+            4,
+            [
+                [(0.15, 0.0), (0.12, 0.3), (0.45, 0.45), (0.85, 0.3)],
+                [(0.85, 0.0), (0.85, 0.6), (0.6, 1.0), (0.3, 0.95)],
+            ],
+        ),
+        # A 4 drawn closed, its top a rounded corner, the crossbar running on past the stem.
+        _style(
+            "closed-top 4",
+            4,
+            9,
+            [[(0.7, 0.0), (0.3, 0.1), (0.1, 0.4), (0.95, 0.42)], [(0.7, 0.0), (0.72, 1.0)]],
+        ),
+        # A zero struck through, corner to corner, as programmers and Scandinavians write it.
+        _style(
+            "slashed 0",
+            0,
+            8,
+            [
+                [
+                    (0.5, 0.0),
+                    (0.12, 0.2),
+                    (0.08, 0.55),
+                    (0.3, 0.97),
+                    (0.7, 0.97),
+                    (0.92, 0.55),
+                    (0.88, 0.2),
+                    (0.5, 0.0),
+                ],
+                [(1.0, -0.1), (0.0, 1.1)],
+            ],
+        ),
+        # A 5 written in one stroke whose belly runs on round into a closed loop.
+        _style(
+            "closed-belly 5",
+            5,
+            6,
+            [
+                [
+                    (0.9, 0.0),
+                    (0.25, 0.0),
+                    (0.2, 0.42),
+                    (0.65, 0.38),
+                    (0.9, 0.65),
+                    (0.7, 0.97),
+                    (0.2, 0.92),
+                    (0.2, 0.6),
+                    (0.4, 0.45),
+                ]
+            ],
+        ),
+    ]
+}
 
 
 @dataclass(frozen=True)
 class Habits:
     """What stays the same across one writer's drawings."""
 
-    slant: float            # x shift per unit of height, bottom to top (right-leaning > 0)
-    aspect: float           # width factor
-    pen: float              # pen width as a share of the digit's height (pencil) ...
-    pencil: bool            # ... or a fixed few canvas pixels if they use a pencil
-    dark_on_light: bool     # black ink on white paper, or white on black
+    slant: float  # x shift per unit of height, bottom to top (right-leaning > 0)
+    aspect: float  # width factor
+    pen: float  # pen width as a share of the digit's height (pencil) ...
+    pencil: bool  # ... or a fixed few canvas pixels if they use a pencil
+    dark_on_light: bool  # black ink on white paper, or white on black
 
 
 class Writer:
@@ -82,9 +138,13 @@ class Writer:
         self.style = style
         rng = np.random.default_rng([seed, zlib.crc32(style.name.encode())])
         self.rng = rng
-        self.habits = Habits(slant=float(rng.uniform(-0.1, 0.3)), aspect=float(rng.uniform(0.85, 1.15)),
-                             pen=float(rng.uniform(0.07, 0.14)), pencil=bool(rng.random() < 0.35),
-                             dark_on_light=bool(rng.random() < 0.5))
+        self.habits = Habits(
+            slant=float(rng.uniform(-0.1, 0.3)),
+            aspect=float(rng.uniform(0.85, 1.15)),
+            pen=float(rng.uniform(0.07, 0.14)),
+            pencil=bool(rng.random() < 0.35),
+            dark_on_light=bool(rng.random() < 0.5),
+        )
         self.shape = _personal(style.strokes, rng, 0.03)
         # The ordinary digits in this person's hand, made personal the same way.
         self.normal_shapes = {d: _personal(STROKES[d], rng, 0.03) for d in range(10)}
@@ -104,7 +164,9 @@ class Writer:
         images, labels = [], []
         for d in digits:
             width = 0.45 if d == 1 else 0.65
-            images += [preprocess_grey(c).image for c in self.canvases(per_digit, self.normal_shapes[d], width)]
+            images += [
+                preprocess_grey(c).image for c in self.canvases(per_digit, self.normal_shapes[d], width)
+            ]
             labels += [d] * per_digit
         return np.stack(images), np.array(labels)
 
@@ -140,8 +202,15 @@ def draw(strokes, width, habits, rng):
     offset = margin - lo + rng.uniform(0, 1, 2) * room
     canvas = np.zeros((side, side), np.uint8)
     for p in placed:
-        cv2.polylines(canvas, [np.round((p + offset) * 16).astype(np.int32)], False, 255,
-                      thickness=pen, lineType=cv2.LINE_AA, shift=4)
+        cv2.polylines(
+            canvas,
+            [np.round((p + offset) * 16).astype(np.int32)],
+            False,
+            255,
+            thickness=pen,
+            lineType=cv2.LINE_AA,
+            shift=4,
+        )
     ink = canvas.astype(np.float32) / 255
     return 1 - ink if habits.dark_on_light else ink
 
@@ -156,5 +225,7 @@ def _hand(stroke, rng):
     curve = _smooth(s)
     # Tremor: a smooth random offset along the curve, a percent or so of the digit's height.
     t = np.linspace(0, 1, len(curve))[:, None]
-    waves = sum(rng.normal(0, 0.008 / k, (1, 2)) * np.sin(2 * np.pi * (k * t + rng.random())) for k in (1, 2, 3))
+    waves = sum(
+        rng.normal(0, 0.008 / k, (1, 2)) * np.sin(2 * np.pi * (k * t + rng.random())) for k in (1, 2, 3)
+    )
     return curve + waves

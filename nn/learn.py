@@ -1,61 +1,100 @@
 """Learning from one corrected drawing: the user's way of writing a digit, without forgetting the rest.
 
-(Draft under measurement.)
+When the network misreads a drawing and the user types the right digit, we want more than that one
+drawing read right: the user's NEXT drawings of that digit (which are never quite the same) must be
+read right too, and everything else must be read as before. Train a network on one example and it
+changes whatever weights make that example right, including the ones that made everything else right
+(catastrophic forgetting); make it only just right and the next drawing, a little different, is still
+misread. So a correction here is a short training run that mixes two kinds of examples:
+
+What must change (cross-entropy with the user's label):
+1. the drawing and VARIATIONS of it, made the way one person's drawings vary: slanted, turned,
+   narrower or wider, a finer or bolder pen, a wobbly hand, and the ends of the strokes a little
+   longer or shorter (found on the drawing's skeleton); each variation is then framed exactly as the
+   preprocessing frames a drawing;
+2. the user's earlier corrections, so that a new correction does not undo an old one.
+
+What must not change:
+3. MNIST digits with their labels, when MNIST is on disk (it need not be);
+4. made-up inputs, answered as the network answered them BEFORE this correction (pseudo-rehearsal
+   with distillation): random pen strokes, blobs and noise, and digits drawn here from pen strokes.
+   Those most like the drawing (as the last hidden layer sees them) are in every step: that is where
+   the correction pulls hardest, and where the user's other digits live (their normal 7 beside the 1
+   they write with a long flag);
+5. GUARD digits (MNIST, else made-up digits the network was sure about): every few steps we look
+   which of them the correction has broken, and from then on those are rehearsed in every step.
+
+It stops once the drawing AND 90% of a set of variations kept aside are read right, or after
+max_steps (beyond that it only goes on while the drawing itself is still wrong). A last check before
+accepting: if too many guard digits are still broken, the update is softened (moved part of the way
+back) as far as the drawing stays right, and Learned.softened says so.
+The made-up inputs are made once per process, not once per correction.
 """
 
 import functools
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import cv2
 import numpy as np
 
-from .augment import SMOOTH, Distortion, distort
+from .augment import SMOOTH
 from .layers import one_hot, softmax
 from .network import scale_pixels
 from .optim import make_optimizer
 from .preprocess import centre_by_mass, crop, even_strokes, fit_box, to_uint8
 
+WORK = 112                       # variations are drawn at this size, as the preprocessing works
+
+
+@dataclass(frozen=True)
+class Variation:
+    """How much a person's next drawing of a digit differs from this one (each variation draws its own)."""
+
+    slant: float = 0.15          # horizontal shear, either way
+    turn: float = 6.0            # degrees, either way
+    stretch: float = 0.12        # width factor within exp(+/- stretch)
+    wobble: float = 0.5          # typical size of a smooth random warp, in 28-px pixels
+    reach: float = 0.5           # a coarser warp: whole pieces of the digit a little elsewhere
+    ends: float = 1.5            # stroke ends pulled out or pushed in along the stroke, 28-px pixels
+    pen: int = 3                 # pen finer or bolder by up to this many pixels at 112 px
+
 
 @dataclass(frozen=True)
 class LearnSettings:
-    """How a correction is learned; the defaults are what the style evaluation measured."""
+    """How a correction is learned; the defaults are what benchmarks/style_eval.py and learning_eval.py
+    measured (see the README)."""
 
-    copies: int = 24             # variations of the drawing trained on in each step
-    bank: int = 256              # variations made per correction, the copies are drawn from these
-    check: int = 32              # variations set aside: they must be read right before stopping
+    variation: Variation = field(default_factory=Variation)
+    bank: int = 128              # variations made per correction to train on...
+    copies: int = 24             # ...of which this many in each step
+    check: int = 32              # variations kept aside: they decide when to stop
     check_share: float = 0.9     # share of them that must be read right...
-    check_margin: float = 0.6    # ...each giving the right digit at least this probability
-    target: float = 0.8          # and the drawing itself at least this
-    max_steps: int = 60          # steps allowed to make the variations right
-    hard_max_steps: int = 160    # then more, with growing steps, only while the drawing itself is wrong
+    check_margin: float = 0.5    # ...with at least this probability for the right digit
+    target: float = 0.8          # and the drawing itself with at least this
+    max_steps: int = 40
+    hard_max_steps: int = 160    # beyond max_steps only while the drawing itself is wrong
     optimizer: str = "adam"
-    learning_rate: float = 1e-4
-    pseudo: int = 1024           # made-up inputs per step, labelled by the model before the update
-    pseudo_pool: int = 4096      # how many made-up inputs to draw those from (made once per process)
-    digits: int = 0              # plus this many made-up digits
-    near: int = 256              # of the made-up inputs per step, this many the model read as a nearby digit
-    spare: int = 0               # the made-up inputs most like the drawing are left out
-    temperature: float = 2.0
-    distill_weight: float = 64.0
+    learning_rate: float = 3e-4
+    warmup: int = 10             # steps over which the learning rate grows to learning_rate
     replay: int = 32             # earlier corrections per step (all of them if fewer)
-    mnist: int = 64              # MNIST digits per step, when MNIST is available
-    mnist_near: int = 32         # plus this many of the MNIST digits most like the drawing
-    mnist_near_pool: int = 256   # drawn from this many nearest
-    slant: float = 0.15
-    turn: float = 6.0
-    stretch: float = 0.12
-    wobble: float = 0.5
-    pen: int = 3
-    reach: float = 0.0
-    handles: int = 0
-    ends: float = 0.0
-    pull: float = 1.5
-    radius: float = 4.0
-    frozen: str = ""
-    guard_every: int = 0
-    hard: int = 64
+    mnist: int = 32              # MNIST digits per step, when MNIST is available
+    made_up: int = 1024          # made-up strokes, blobs and noise (made once per process)...
+    made_up_digits: int = 4096   # ...and made-up digits
+    pseudo: int = 512            # made-up inputs per step, answered as before the correction...
+    near: int = 128              # ...of which this many are the ones most like the drawing
+    temperature: float = 2.0     # softens both networks' answers, so the small probabilities count too
+    distill_weight: float = 128.0        # without MNIST the made-up inputs are all there is...
+    distill_weight_mnist: float = 32.0   # ...with MNIST on disk, real digits do most of the holding
+    guard: int = 2000            # guard digits watched...
+    guard_every: int = 10        # ...every this many steps
+    hard: int = 128              # broken guard digits rehearsed per step, at most
+    guard_budget: float = 0.002  # share of guard digits a correction may break before it is softened
     seed: int = 0
+
+    def __post_init__(self):
+        if isinstance(self.variation, dict):            # settings given as JSON
+            object.__setattr__(self, "variation", Variation(**self.variation))
 
     def record(self):
         return asdict(self)
@@ -70,141 +109,160 @@ class Learned:
     before: np.ndarray           # probabilities for the drawing before learning, (10,)
     after: np.ndarray            # and after
     seconds: float
-    variations_before: float = 0.0   # share of the set-aside variations read right before learning
+    variations_before: float = 0.0   # share of the kept-aside variations read right before learning
     variations_after: float = 0.0    # and after
+    guard_broken: float = 0.0    # share of the guard digits the correction broke (0 to 1)
+    softened: float = 1.0        # 1: the update as learned; less: moved back part of the way
 
     @property
     def fixed(self):
         return int(self.after.argmax()) == self.label
 
 
-NEXT_DRAWING = Distortion(rotate=10.0, scale=0.0, shear=0.2, shift=0.0, elastic=0.8)
-
-
 def learn(net, image, label, earlier=None, mnist=None, settings=LearnSettings()):
     """Teach net (in place) that the 28x28 uint8 `image` is `label`; returns a Learned.
 
-    earlier: (images, labels) of previous corrections, or None.
+    earlier: (images (n, 784) uint8, labels) of previous corrections, or None.
     mnist:   (images, labels) of MNIST digits to rehearse, or None.
     """
     s = settings
     start = time.perf_counter()
     rng = np.random.default_rng(s.seed)
     image = np.asarray(image, np.uint8).reshape(1, 784)
-    v = Variation(s.slant, s.turn, s.stretch, s.wobble, s.pen, s.reach, s.handles, s.ends, s.pull, s.radius)
-    bank = next_drawings(image, s.bank, rng, v).reshape(s.bank, 784)
-    check = scale_pixels(next_drawings(image, s.check, np.random.default_rng([s.seed, 1]), v), net.dtype)
-    pool = pseudo_inputs(s.pseudo_pool, s.digits, net.dtype)
-    pool_h, teacher_p = hidden_and_proba(net, pool)
-    teacher = softmax(np.log(np.clip(teacher_p, 1e-30, 1)) / s.temperature)
-    before = net.predict_proba(scale_pixels(image))[0]
-    check_h, check_before = hidden_and_proba(net, check)
-    ranked = nearest(pool_h, check_h, len(pool))
-    spare = ranked[:s.spare]                      # the inputs most like the drawing may change
-    near_pool = ranked[s.spare:s.spare + s.near]
-    free = np.ones(len(pool), bool)
-    free[spare] = False
-    others = np.flatnonzero(free)
-    mnist_near = None
-    if mnist is not None and s.mnist_near:
-        mnist_h, _ = hidden_and_proba(net, scale_pixels(mnist[0], net.dtype))
-        mnist_near = nearest(mnist_h, check_h, s.mnist_near_pool)
-    guard_X, guard_labels = _guard(net, mnist, pool, teacher_p, s)
-    guard_right = net.predict(guard_X) == guard_labels if guard_X is not None else None
-    hard = np.zeros(0, int)
+    bank = next_drawings(image, s.bank, rng, s.variation).reshape(s.bank, 784)
+    kept = scale_pixels(next_drawings(image, s.check, np.random.default_rng([s.seed, 1]), s.variation),
+                        net.dtype)
+    drawing = scale_pixels(image, net.dtype)
+    before, kept_before = net.predict_proba(drawing)[0], net.predict_proba(kept)
+    anchors = Anchors(net, kept, mnist, s)
+    old = net.flat.copy()
     optimizer = make_optimizer(s.optimizer, net)
     steps = 0
-    n_check = len(check)
-    while True:
-        if guard_X is not None and s.guard_every and steps and steps % s.guard_every == 0:
-            broken = np.flatnonzero(guard_right & (net.predict(guard_X) != guard_labels))
-            hard = np.union1d(hard, broken)
-        X, Y = _batch(image, label, bank, earlier, mnist, mnist_near, rng, s)
-        X = scale_pixels(X, net.dtype)
-        if len(hard):
-            chosen = rng.choice(hard, size=min(s.hard, len(hard)), replace=False)
-            X = np.concatenate([X, guard_X[chosen]])
-            Y = np.concatenate([Y, one_hot(guard_labels[chosen], dtype=np.float32)])
-        pick = _pick_pseudo(others, near_pool, rng, s)
-        X_all = np.concatenate([check, X, pool[pick]])
-        logits = net.forward(X_all)
+    while steps < s.hard_max_steps:
+        if steps and steps % s.guard_every == 0:
+            anchors.watch(net)
+        X, Y = _labelled(image, label, bank, earlier, mnist, rng, s)
+        X, Y = anchors.add_broken(scale_pixels(X, net.dtype), Y, rng)
+        pick = anchors.pick(rng)
+        # One forward pass for everything: the kept-aside variations first (only looked at), then the
+        # rows that are learned from.
+        logits = net.forward(np.concatenate([kept, X, anchors.X[pick]]))
         P = softmax(logits)
-        drawing_ok = P[n_check, label] >= s.target
-        copies_ok = np.mean(P[:n_check, label] >= s.check_margin) >= s.check_share
-        if drawing_ok and (copies_ok or steps >= s.max_steps):
+        n = len(kept)
+        if _done(P[n, label], P[:n, label], steps, s):
             break
-        if steps >= s.hard_max_steps:
-            break
-        dZ = _output_gradient(P[n_check:], logits[n_check:], Y, teacher[pick], s)
-        net.backward(np.concatenate([np.zeros((n_check, dZ.shape[1]), dZ.dtype), dZ]))
-        for name in s.frozen.split(","):
-            if name:
-                net.grads[name][...] = 0
-        # A correction far from what the network believes gets a doubled learning rate every 20
-        # steps beyond max_steps rather than giving up.
-        optimizer.step(s.learning_rate * 2 ** (max(0, steps - s.max_steps) // 20))
+        weight = s.distill_weight if mnist is None else s.distill_weight_mnist
+        dZ = _output_gradient(P[n:], logits[n:], Y, anchors.teacher[pick], weight, s.temperature)
+        net.backward(np.concatenate([np.zeros((n, dZ.shape[1]), dZ.dtype), dZ]))
+        optimizer.step(_rate(steps, s))
         steps += 1
-    after = net.predict_proba(scale_pixels(image))[0]
-    check_after = net.predict_proba(check)
+    softened, broken = _soften_if_harmful(net, old, drawing, label, anchors, s)
+    after = net.predict_proba(drawing)[0]
     return Learned(label, steps, before, after, time.perf_counter() - start,
-                   float(np.mean(check_before.argmax(1) == label)), float(np.mean(check_after.argmax(1) == label)))
+                   float(np.mean(kept_before.argmax(1) == label)),
+                   float(np.mean(net.predict(kept) == label)), broken, softened)
 
 
-def _guard(net, mnist, pool, teacher_p, s):
-    """Digits whose answers must not change: MNIST with its labels, else the made-up digits the
-    network was sure about, with its answers. (scaled images, labels) or (None, None)."""
-    if mnist is not None:
-        return scale_pixels(mnist[0], net.dtype), np.asarray(mnist[1]).astype(int)
-    if not s.digits:
-        return None, None
-    digits = np.arange(len(pool) - s.digits, len(pool))
-    sure = digits[teacher_p[digits].max(axis=1) > 0.99]
-    return pool[sure], teacher_p[sure].argmax(axis=1)
+def _rate(step, s):
+    """The learning rate at a step. Adam's first steps move every weight by about the learning rate,
+    whatever its gradient (its running averages have hardly started), which costs accuracy
+    everywhere: so the rate grows from small over the first `warmup` steps. A correction far from
+    what the network believes (a clear 7 said to be a 1) gets it doubled every 20 steps beyond
+    max_steps rather than giving up."""
+    return s.learning_rate * min(1.0, (step + 1) / s.warmup) * 2 ** (max(0, step - s.max_steps) // 20)
 
 
-def hidden_and_proba(net, X):
-    """The last hidden layer's activations H (m, 512) and the probabilities (m, 10) for inputs X."""
-    H = X
-    for layer in net.layers[:-1]:
-        H = layer.forward(H)
-    return H, softmax(net.layers[-1].forward(H))
+def _done(p_drawing, p_kept, steps, s):
+    """Stop when the drawing is right with a margin and so are most kept-aside variations; after
+    max_steps, as soon as the drawing itself is right."""
+    if p_drawing < s.target:
+        return False
+    return steps >= s.max_steps or np.mean(p_kept >= s.check_margin) >= s.check_share
 
 
-def nearest(H, H_drawing, n):
-    """Indices of the n rows of H closest (cosine) to any row of H_drawing: what the network sees as
-    most like the drawing."""
-    if n <= 0:
-        return np.zeros(0, int)
-    A = H / (np.linalg.norm(H, axis=1, keepdims=True) + 1e-6)
-    B = H_drawing / (np.linalg.norm(H_drawing, axis=1, keepdims=True) + 1e-6)
-    similarity = (A @ B.T).max(axis=1)
-    return np.argsort(-similarity)[:n]
-
-
-def _pick_pseudo(others, near_pool, rng, s):
-    n_near = min(s.near, len(near_pool))
-    near = rng.choice(near_pool, size=n_near, replace=False) if n_near else np.zeros(0, int)
-    rest = rng.choice(others, size=s.pseudo - n_near, replace=False)
-    return np.concatenate([near, rest])
-
-
-def _batch(image, label, bank, earlier, mnist, mnist_near, rng, s):
-    """Labelled rows: the drawing first, its copies, earlier corrections, MNIST."""
-    copies = bank[rng.choice(len(bank), size=s.copies, replace=False)]
-    parts = [(image, [label]), (copies, [label] * s.copies)]
+def _labelled(image, label, bank, earlier, mnist, rng, s):
+    """Rows with labels: the drawing first, variations of it, earlier corrections, MNIST digits."""
+    copies = bank[rng.choice(len(bank), size=min(s.copies, len(bank)), replace=False)]
+    parts = [(image, [label]), (copies, [label] * len(copies))]
     for source, n in ((earlier, s.replay), (mnist, s.mnist)):
         if source is not None and len(source[1]) and n:
             chosen = rng.choice(len(source[1]), size=min(n, len(source[1])), replace=False)
             parts.append((source[0][chosen], source[1][chosen]))
-    if mnist_near is not None and len(mnist_near):
-        chosen = rng.choice(mnist_near, size=min(s.mnist_near, len(mnist_near)), replace=False)
-        parts.append((mnist[0][chosen], mnist[1][chosen]))
     X = np.concatenate([p[0].reshape(len(p[0]), 784) for p in parts])
     labels = np.concatenate([np.asarray(p[1]) for p in parts]).astype(int)
     return X, one_hot(labels, dtype=np.float32)
 
 
-def _output_gradient(P, logits, Y, teacher, s):
+class Anchors:
+    """What a correction must leave alone.
+
+    X, teacher:  the made-up inputs (scaled) and the network's softened answers for them before the
+                 correction; `near` are the ones most like the drawing, rehearsed in every step.
+    guard:       digits that must stay right (MNIST with labels, else made-up digits the network was
+                 sure about, with its answers); `broken` collects those the correction has broken.
+    """
+
+    def __init__(self, net, kept, mnist, s):
+        self.s = s
+        self.X = pseudo_inputs(s.made_up, s.made_up_digits, net.dtype)
+        H, P = hidden_and_proba(net, self.X)
+        self.teacher = softmax(np.log(np.clip(P, 1e-30, 1)) / s.temperature)
+        self.near = nearest(H, hidden_and_proba(net, kept)[0], s.near)
+        if mnist is not None:
+            guard_X, guard_y = scale_pixels(mnist[0], net.dtype), np.asarray(mnist[1]).astype(int)
+        else:
+            digits = np.arange(len(self.X) - s.made_up_digits, len(self.X))
+            sure = digits[P[digits].max(axis=1) > 0.99]
+            guard_X, guard_y = self.X[sure], P[sure].argmax(axis=1)
+        if len(guard_y) > s.guard:
+            keep = np.random.default_rng(s.seed).choice(len(guard_y), s.guard, replace=False)
+            guard_X, guard_y = guard_X[keep], guard_y[keep]
+        self.guard_X, self.guard_y = guard_X, guard_y
+        self.guard_right = net.predict(guard_X) == guard_y
+        self.broken = np.zeros(0, int)
+
+    def watch(self, net):
+        """Add the guard digits the network now gets wrong (and got right before) to `broken`."""
+        self.broken = np.union1d(self.broken, self.now_broken(net))
+
+    def now_broken(self, net):
+        return np.flatnonzero(self.guard_right & (net.predict(self.guard_X) != self.guard_y))
+
+    def add_broken(self, X, Y, rng):
+        """The labelled rows plus (some of) the broken guard digits, with their labels."""
+        if not len(self.broken):
+            return X, Y
+        chosen = rng.choice(self.broken, size=min(self.s.hard, len(self.broken)), replace=False)
+        return (np.concatenate([X, self.guard_X[chosen]]),
+                np.concatenate([Y, one_hot(self.guard_y[chosen], dtype=Y.dtype)]))
+
+    def pick(self, rng):
+        """Indices of this step's made-up inputs: the nearest ones and a random draw of the rest."""
+        rest = rng.choice(len(self.X), size=max(0, self.s.pseudo - len(self.near)), replace=False)
+        return np.concatenate([self.near, rest])
+
+
+def _soften_if_harmful(net, old, drawing, label, anchors, s):
+    """If the correction broke more than guard_budget of the guard digits, move the weights part of the
+    way back (3/4, 1/2, 1/4 of the update), as far as the drawing stays right and within the budget.
+
+    Returns (how much of the update was kept, share of guard digits broken).
+    """
+    new = net.flat.copy()
+    budget = s.guard_budget * len(anchors.guard_y)
+    broken, kept = len(anchors.now_broken(net)), 1.0
+    for t in (0.75, 0.5, 0.25):
+        if broken <= budget:
+            break
+        net.flat[...] = old + t * (new - old)
+        if net.predict(drawing)[0] != label:             # the user's correction itself must stick
+            break
+        broken, kept = len(anchors.now_broken(net)), t
+    net.flat[...] = old + kept * (new - old)
+    return kept, broken / max(1, len(anchors.guard_y))
+
+
+def _output_gradient(P, logits, Y, teacher, weight, temperature):
     """dZ for the mixed loss: cross-entropy on the labelled rows, distillation on the made-up ones.
 
     Labelled rows:  L = cross-entropy(P, Y), averaged     ->  dZ = (P - Y) / n
@@ -215,83 +273,77 @@ def _output_gradient(P, logits, Y, teacher, s):
     n = len(Y)
     dZ = np.empty_like(P)
     dZ[:n] = (P[:n] - Y) / n
-    student = softmax(logits[n:] / s.temperature)
-    dZ[n:] = s.distill_weight * s.temperature * (student - teacher) / len(teacher)
+    student = softmax(logits[n:] / temperature)
+    dZ[n:] = weight * temperature * (student - teacher) / len(teacher)
     return dZ
 
 
-@dataclass(frozen=True)
-class Variation:
-    """How much a person's next drawing of a digit differs from this one (each copy draws its own)."""
-
-    slant: float = 0.15          # horizontal shear, either way
-    turn: float = 6.0            # degrees, either way
-    stretch: float = 0.12        # width factor within exp(+/- stretch)
-    wobble: float = 0.5          # typical size of a smooth random warp, in 28-px pixels
-    pen: int = 3                 # pen finer or bolder by up to this many pixels at 112 px
-    reach: float = 0.0           # a coarse warp: pieces of the stroke longer or shorter, 28-px pixels
-    handles: int = 0             # points on the ink pulled a little, each dragging the stroke near it
-    ends: float = 0.0            # stroke ends pulled out or pushed in along the stroke, 28-px pixels
-    pull: float = 1.5            # how far, 28-px pixels
-    radius: float = 4.0          # how much of the stroke comes along, 28-px pixels
+def hidden_and_proba(net, X):
+    """The last hidden layer's activations H (m, 512) and the probabilities P (m, 10) for inputs X."""
+    H = X
+    for layer in net.layers[:-1]:
+        H = layer.forward(H)
+    return H, softmax(net.layers[-1].forward(H))
 
 
-WORK = 112                       # the resolution copies are drawn at, like the preprocessing's
+def nearest(H, H_drawing, n):
+    """Indices of the n rows of H closest (cosine) to any row of H_drawing: what the network sees as
+    most like the drawing."""
+    A = H / (np.linalg.norm(H, axis=1, keepdims=True) + 1e-6)
+    B = H_drawing / (np.linalg.norm(H_drawing, axis=1, keepdims=True) + 1e-6)
+    return np.argsort(-(A @ B.T).max(axis=1))[:n]
 
+
+# --- variations of the drawing: a person's next drawings ------------------------------------------
 
 def next_drawings(image, n, rng, v=Variation()):
     """n variations of a 28x28 uint8 drawing, like the same person's next drawings after preprocessing.
 
-    The drawing is enlarged to 112 px and made crisp again (a canvas drawing is crisp), then each copy
-    gets its own slant, turn, width, wobble and pen, and goes through the last steps of nn.preprocess
-    (crop, strokes evened out, longer side scaled to 20 px, centred by mass). (n, 28, 28) uint8.
+    The drawing is enlarged to 112 px and made crisp again (a canvas drawing is crisp); each variation
+    gets its own slant, turn, width, wobble, stroke ends and pen, and goes through the last steps of
+    nn.preprocess (crop, strokes evened out, longer side scaled to 20 px, centred by mass).
+    Returns (n, 28, 28) uint8.
     """
     big = cv2.resize(np.asarray(image, np.float32).reshape(28, 28) / 255, (WORK, WORK),
                      interpolation=cv2.INTER_LINEAR)
     big = np.clip((big - 0.5) / 0.3 + 0.5, 0, 1)      # soft 28-px edges -> a crisp stroke, as wide
-    skeleton = thin(big > 0.5)
-    ends = stroke_ends(skeleton)
-    points = np.argwhere(skeleton)[:, ::-1]             # (x, y) of the skeleton
+    ends = stroke_ends(thin(big > 0.5))
     out = np.zeros((n, 28, 28), np.uint8)
     for i in range(n):
-        copy = _pen(_warp(big, rng, v, ends, points), rng, v.pen)
+        copy = _pen(_warp(big, rng, v, ends), rng, v.pen)
         if copy.max() > 0.1:
             out[i] = to_uint8(centre_by_mass(fit_box(even_strokes(crop(copy)))))
     return out
 
 
-def _warp(big, rng, v, ends=(), points=None):
-    """One copy: an affine map (slant, turn, width) plus a smooth random warp, about the centre."""
+def _warp(big, rng, v, ends):
+    """One variation: an affine map (slant, turn, width) about the centre, smooth random warps, and
+    each stroke end pulled out or pushed in along its stroke."""
     c = (WORK - 1) / 2
+    scale = WORK / 28                                  # 28-px pixels -> working pixels
     angle = np.deg2rad(rng.uniform(-v.turn, v.turn))
     shear, width = rng.uniform(-v.slant, v.slant), np.exp(rng.uniform(-v.stretch, v.stretch))
     A = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) @ \
         np.array([[width, shear], [0.0, 1.0]])
-    # Where each output pixel reads from: the inverse map, then the warp added on top.
+    # cv2.remap wants, for each output pixel, where to read from: the inverse map.
     inverse = np.linalg.inv(A)
     ys, xs = np.mgrid[0:WORK, 0:WORK].astype(np.float32) - c
     map_x = inverse[0, 0] * xs + inverse[0, 1] * ys + c
     map_y = inverse[1, 0] * xs + inverse[1, 1] * ys + c
-    for size, grid in ((v.wobble, 5), (v.reach, 3)):
+    for size, grid in ((v.wobble, 5), (v.reach, 3)):   # fine and coarse random displacement fields
         if size:
-            field = rng.standard_normal((2, grid, grid)).astype(np.float32)
-            field = np.stack([cv2.resize(f, (WORK, WORK), interpolation=cv2.INTER_CUBIC) for f in field])
-            field *= size * WORK / 28 / (field.std() + 1e-6)
-            map_x += field[0]
-            map_y += field[1]
-    scale = WORK / 28
-    if v.handles and points is not None and len(points):
-        for k in rng.integers(0, len(points), v.handles):
-            pull = rng.normal(0, v.pull * scale, 2)
-            near = np.exp(-((xs + c - points[k, 0]) ** 2 + (ys + c - points[k, 1]) ** 2) / (2 * (v.radius * scale) ** 2))
-            map_x -= pull[0] * near
-            map_y -= pull[1] * near
-    if v.ends:
-        for x, y, dx, dy, length in ends:
-            pull = rng.normal(0, v.ends * scale)
-            near = np.exp(-((xs + c - x) ** 2 + (ys + c - y) ** 2) / (2 * (0.6 * length) ** 2))
-            map_x -= pull * dx * near
-            map_y -= pull * dy * near
+            shift = rng.standard_normal((2, grid, grid)).astype(np.float32)
+            shift = np.stack([cv2.resize(f, (WORK, WORK), interpolation=cv2.INTER_CUBIC) for f in shift])
+            shift *= size * scale / (shift.std() + 1e-6)
+            map_x += shift[0]
+            map_y += shift[1]
+    for x, y, dx, dy, length in ends:
+        # Move the end along its direction; the move fades out over the end piece, stretching or
+        # squeezing it: a longer or shorter flag on a 1, tail on a 9.
+        pull = rng.normal(0, v.ends * scale)
+        fade = np.exp(-((xs + c - x) ** 2 + (ys + c - y) ** 2) / (2 * (0.6 * length) ** 2))
+        map_x -= pull * dx * fade
+        map_y -= pull * dy * fade
     return cv2.remap(big, map_x.astype(np.float32), map_y.astype(np.float32), cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
@@ -299,7 +351,8 @@ def _warp(big, rng, v, ends=(), points=None):
 def _neighbours(img):
     """The 8 neighbours of every pixel, clockwise from the one above: a list of 8 arrays like img."""
     P = np.pad(img, 1)
-    return [P[:-2, 1:-1], P[:-2, 2:], P[1:-1, 2:], P[2:, 2:], P[2:, 1:-1], P[2:, :-2], P[1:-1, :-2], P[:-2, :-2]]
+    return [P[:-2, 1:-1], P[:-2, 2:], P[1:-1, 2:], P[2:, 2:],
+            P[2:, 1:-1], P[2:, :-2], P[1:-1, :-2], P[:-2, :-2]]
 
 
 def _crossings(n):
@@ -374,26 +427,13 @@ def _pen(big, rng, most):
     return finer if finer.sum() > 0.4 * big.sum() else big
 
 
-def vary_strokes(images, rng):
-    """Make a third of the digits bolder and a third thinner (one pixel of dilation or erosion)."""
-    out = images.reshape(-1, 28, 28).copy()
-    kernel = np.ones((2, 2), np.uint8)
-    choice = rng.integers(0, 3, len(out))
-    for i in np.flatnonzero(choice == 1):
-        out[i] = cv2.dilate(out[i], kernel)
-    for i in np.flatnonzero(choice == 2):
-        thinner = cv2.erode(out[i], kernel)
-        if thinner.sum() > 0.4 * out[i].sum():         # never erase a thin digit
-            out[i] = thinner
-    return out.reshape(images.shape)
-
+# --- made-up inputs: what the network must keep answering as before ----------------------------
 
 @functools.lru_cache(maxsize=4)
-def pseudo_inputs(n, digits=0, dtype=np.float32):
-    """made_up_inputs(n) and made_up_digits(digits) scaled for the network; made once per process,
-    then reused (read-only)."""
-    parts = [made_up_inputs(n)] + ([made_up_digits(digits)] if digits else [])
-    X = scale_pixels(np.concatenate(parts), dtype)
+def pseudo_inputs(made_up=1024, digits=4096, dtype=np.float32):
+    """made_up_inputs and made_up_digits, scaled for the network: made once per process and reused
+    by every correction (read-only)."""
+    X = scale_pixels(np.concatenate([made_up_inputs(made_up), made_up_digits(digits)]), dtype)
     X.flags.writeable = False
     return X
 
@@ -440,7 +480,8 @@ def made_up_digits(n, seed=0):
     for i in range(n):
         digit = int(rng.integers(10))
         strokes = DIGIT_STROKES[digit][rng.integers(len(DIGIT_STROKES[digit]))]
-        slant, width = rng.uniform(-0.3, 0.3), rng.uniform(0.35, 0.8) if digit != 1 else rng.uniform(0.05, 0.4)
+        slant = rng.uniform(-0.3, 0.3)
+        width = rng.uniform(0.35, 0.8) if digit != 1 else rng.uniform(0.05, 0.4)
         big = np.zeros((WORK, WORK), np.float32)
         for stroke in strokes:
             p = np.asarray(stroke, float) + rng.normal(0, 0.04, (len(stroke), 2))

@@ -72,6 +72,8 @@ def free_port():
 def write_notebook(folder, tmp_path):
     """A copy of test_model.ipynb without outputs, whose own model and samples live in tmp_path."""
     notebook = json.loads((ROOT / NOTEBOOK).read_text())
+    notebook["cells"] = [c for c in notebook["cells"]          # a run's injected values must not win
+                         if "injected-parameters" not in c["metadata"].get("tags", [])]
     for cell in notebook["cells"]:
         if "parameters" in cell["metadata"].get("tags", []):
             cell["source"] = ("IMAGE = 'test_image.png'\nCORRECT_LABEL = None\nRESET_TO_BASE = False\n"

@@ -77,6 +77,8 @@ def test_committed_notebooks_carry_the_outputs_of_a_full_run_that_read_on_the_we
     notebook = committed(name)
     code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
     assert errors_in(notebook) == []
+    assert not [c for c in code if "injected-parameters" in c["metadata"].get("tags", [])], \
+        "no papermill-injected settings: a learner running it must get the settings cell's values"
     quiet = [c for c in code if not c["outputs"] and not set(c["metadata"].get("tags", [])) & {
         "parameters", "injected-parameters"} and "%matplotlib inline" not in "".join(c["source"])]
     assert quiet == [], "every code cell but the settings and the imports shows output"

@@ -67,15 +67,19 @@ def _headers(archive, path):
         if not info.filename.endswith(".npy"):
             raise NNError(f"{shown(path)} holds {info.filename!r}, which is not an array: not a model file.")
         with archive.open(info) as f:
-            major, _ = np.lib.format.read_magic(f)
-            read_header = np.lib.format.read_array_header_1_0 if major == 1 else \
-                np.lib.format.read_array_header_2_0
-            shape, _, dtype = read_header(f)
+            shape, _, dtype = _npy_header(f)
         if dtype.hasobject:
             raise NNError(f"{shown(path)}: {info.filename} holds Python objects; a model file holds only "
                           "numbers and text, and this one is refused without being opened.")
         headers[info.filename[:-4]] = (shape, dtype)
     return headers
+
+
+def _npy_header(f):
+    """(shape, fortran_order, dtype) from an open .npy member, leaving f at the start of the data."""
+    major, _ = np.lib.format.read_magic(f)
+    read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+    return read(f)
 
 
 def _read_array(archive, name):
@@ -87,10 +91,7 @@ def _read_into(archive, name, target):
     """Read an array straight into the network's buffer (one copy in memory, not two) when it is
     stored as the same float type in C order; otherwise read it and convert."""
     with archive.open(f"{name}.npy") as f:
-        major, _ = np.lib.format.read_magic(f)
-        read_header = np.lib.format.read_array_header_1_0 if major == 1 else \
-            np.lib.format.read_array_header_2_0
-        shape, fortran, dtype = read_header(f)
+        shape, fortran, dtype = _npy_header(f)
         if dtype == target.dtype and not fortran:
             raw = target.reshape(-1).view(np.uint8)
             if f.readinto(raw) != raw.size:

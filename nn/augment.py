@@ -86,27 +86,3 @@ def distort(images, rng, d=Distortion()):
         out[i] = cv2.remap(image, map_x[i], map_y[i], cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return out.reshape(shape)
-
-
-# How much a person's next drawings of a digit differ from the one they just made: a little slant,
-# size and place, a slightly different pen, a bit of wobble.
-NEXT_DRAWING = Distortion(rotate=12.0, scale=0.12, shear=0.15, shift=2.0, elastic=0.8)
-
-
-def variations(image, n, seed=0, d=NEXT_DRAWING):
-    """n fresh variations of one 28x28 uint8 drawing, (n, 28, 28): slant, size, place, wobble and pen width.
-
-    A stand-in for the same person's next drawings of that digit: the notebook shows how many of them
-    the network reads right before and after a correction.
-    """
-    rng = np.random.default_rng(seed)
-    copies = distort(np.repeat(np.asarray(image, np.uint8).reshape(1, SIDE, SIDE), n, axis=0), rng, d)
-    kernel = np.ones((2, 2), np.uint8)
-    pen = rng.integers(0, 3, n)                      # same pen, a bolder one, or a finer one
-    for i in np.flatnonzero(pen == 1):
-        copies[i] = cv2.dilate(copies[i], kernel)
-    for i in np.flatnonzero(pen == 2):
-        finer = cv2.erode(copies[i], kernel)
-        if finer.sum() > 0.4 * copies[i].sum():      # never erase a thin drawing
-            copies[i] = finer
-    return copies

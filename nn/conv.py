@@ -24,7 +24,7 @@ need them, and each backward pass below stays short enough to check by hand and 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .layers import Dense, Layer, ReLU, register
+from .layers import Dense, Dropout, Layer, ReLU, register
 
 INPUT_SHAPE = (28, 28, 1)        # what cnn() reads: one 28x28 grey digit, one channel
 
@@ -229,7 +229,7 @@ class Flatten(Layer):
         return dA.reshape(self.X_shape)
 
 
-def cnn():
+def cnn(dropout=0.0):
     """The layers of the convolutional network we ship, for Network(cnn(), input_shape=INPUT_SHAPE).
 
     (28, 28, 1) -conv 5x5-> (24, 24, 32) -pool-> (12, 12, 32) -conv 5x5-> (8, 8, 64) -pool-> (4, 4, 64)
@@ -241,11 +241,13 @@ def cnn():
     budget, more passes over distorted digits buy more accuracy than those border positions.
     Pooling comes before ReLU: max(ReLU(a), ReLU(b)) = ReLU(max(a, b)), so the network computes
     exactly the same function as conv-ReLU-pool, with ReLU run on a map 4 times smaller.
+    dropout: share of the 256 dense units switched off in each training step (0: no Dropout layer).
     """
+    dropped = [Dropout(dropout)] if dropout else []
     return [
         Conv2D(1, 32, 5), MaxPool2D(2), ReLU(),
         Conv2D(32, 64, 5), MaxPool2D(2), ReLU(),
         Flatten(),
-        Dense(4 * 4 * 64, 256), ReLU(),
+        Dense(4 * 4 * 64, 256), ReLU(), *dropped,
         Dense(256, 10),
     ]

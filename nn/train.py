@@ -7,6 +7,7 @@ run: load the digits (MNIST is downloaded the first time), build the network the
 fit it, measure it on the test digits, record how it was made, and save it.
 """
 
+import contextlib
 import dataclasses
 import sys
 import time
@@ -22,7 +23,7 @@ from .augment import Distortion, distort
 from .errors import NNError
 from .layers import cross_entropy, one_hot
 from .network import Network, mlp, scale_pixels
-from .optim import learning_rate, make_optimizer
+from .optim import WeightAverage, learning_rate, make_optimizer
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Settings:
     learning_rate: float = 2e-3     # the peak learning rate
     schedule: str = "cosine"        # "cosine" or "constant"
     weight_decay: float = 0.0       # decoupled weight decay per step, times the learning rate
+    average: float = 0.0            # decay of a moving average of the weights, the model kept (0: off)
     augment: bool = True            # train on randomly distorted copies of the digits
     distortion: Distortion = field(default_factory=Distortion)
     seed: int = 0                   # all randomness comes from it
@@ -54,6 +56,7 @@ class Settings:
             (self.optimizer in ("adam", "sgd"), f"optimizer {self.optimizer!r} is not 'adam' or 'sgd'"),
             (self.schedule in ("cosine", "constant"), f"schedule {self.schedule!r} is unknown"),
             (self.learning_rate > 0, f"learning rate {self.learning_rate} must be above 0"),
+            (0 <= self.average < 1, f"average {self.average} is not from 0 to below 1"),
             (self.threads >= 1, f"threads {self.threads} must be at least 1")]
         problems = [message for ok, message in rules if not ok]
         if problems:
@@ -70,7 +73,7 @@ class Settings:
         if self.arch == "cnn":
             from . import conv
 
-            return Network(conv.cnn(), conv.INPUT_SHAPE, seed=self.seed)
+            return Network(conv.cnn(self.dropout), conv.INPUT_SHAPE, seed=self.seed)
         raise NNError(f"unknown architecture {self.arch!r}: choose 'mlp' or 'cnn'.")
 
 
@@ -111,6 +114,7 @@ def fit(net, images, labels, settings=None, test=None, progress=True):
     """Train net in place on uint8 images (m, 784) with integer labels (m,); return a History.
 
     test: optional (images, labels) measured after every epoch, never trained on.
+    With settings.average, the test digits are read by the averaged weights, and those are kept.
     Stops with an NNError if the loss blows up (not a number, or above DIVERGED_LOSS).
     """
     s = settings or Settings()
@@ -119,6 +123,7 @@ def fit(net, images, labels, settings=None, test=None, progress=True):
     distort_rng = np.random.default_rng([s.seed, 1])     # distortions, drawn in the worker thread
     net.use_rng(rng)
     optimizer = make_optimizer(s.optimizer, net, s.weight_decay)
+    average = WeightAverage(net.flat, s.average) if s.average else None
     if not s.augment:   # the digits never change: scale them once, not in every batch of every epoch
         images = scale_pixels(images, net.dtype)
     steps_per_epoch = -(-len(labels) // s.batch_size)
@@ -135,6 +140,8 @@ def fit(net, images, labels, settings=None, test=None, progress=True):
                 lr = learning_rate(epoch * steps_per_epoch + i, total_steps, s.learning_rate, s.schedule)
                 loss, right = _train_step(net, optimizer, X, labels[batch], lr)
                 _stop_if_diverged(loss, epoch, i, s)
+                if average:
+                    average.update()
                 loss_sum, hits = loss_sum + loss * len(batch), hits + right
                 bar.update()
             bar.close()
@@ -142,11 +149,14 @@ def fit(net, images, labels, settings=None, test=None, progress=True):
             history.accuracy.append(hits / len(labels))
             history.seconds.append(time.perf_counter() - start)
             if test is not None:
-                test_loss, test_accuracy = evaluate(net, *test)
+                with average.swapped_in() if average else contextlib.nullcontext():
+                    test_loss, test_accuracy = evaluate(net, *test)
                 history.test_loss.append(test_loss)
                 history.test_accuracy.append(test_accuracy)
             if progress:
                 print(_epoch_line(history, s.epochs), flush=True)
+    if average:
+        net.flat[...] = average.average
     return history
 
 

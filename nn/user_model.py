@@ -139,7 +139,9 @@ class UserModel:
                 raise
         before, after = int(learned.before.argmax()), int(learned.after.argmax())
         message = (f"learned that this is a {label} (read as {before} before, {after} now, "
-                   f"{learned.steps} steps, {learned.seconds:.2f} s); saved {paths.shown(self.model_path)}")
+                   f"{learned.steps} steps, {learned.seconds:.2f} s); fresh variations of it read as "
+                   f"{label}: {learned.variations_before:.0%} before, {learned.variations_after:.0%} now; "
+                   f"saved {paths.shown(self.model_path)}")
         return net, Correction(learned, message)
 
     def _current(self, net):

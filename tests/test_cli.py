@@ -6,6 +6,7 @@ import errno
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -150,6 +151,8 @@ def test_learn_then_predict_gives_the_corrected_digit(tmp_path):
     result = run("learn", IMAGE, "--label", "1", *user_files(tmp_path, base))
     assert result.returncode == 0, result.stderr
     assert "learned that this is a 1 (read as 7 before, 1 now" in result.stdout
+    before, after = map(int, re.search(r"read as 1: (\d+)% before, (\d+)% now", result.stdout).groups())
+    assert after > before, "fresh variations of the drawing are read better after the correction"
     result = run("predict", IMAGE, "--model", tmp_path / "models" / "mine.npz", "--json")
     assert json.loads(result.stdout)["digit"] == 1
     labels = np.loadtxt(tmp_path / "mine.csv", delimiter=",", skiprows=1, usecols=0, ndmin=1)

@@ -159,6 +159,23 @@ def test_shipped_architecture_reads_a_digit_in_float32():
     assert all(g.dtype == np.float32 for g in grads.values())
 
 
+def test_dropout_before_the_last_layer_only_while_training(tmp_path):
+    """cnn(0.5) switches off dense units in training steps; reading a digit is the same every time, and
+    the layer survives a save and load."""
+    from nn import load_model, save_model
+
+    net = Network(cnn(dropout=0.5), input_shape=INPUT_SHAPE, seed=0)
+    assert [type(layer).__name__ for layer in net.layers[-3:]] == ["ReLU", "Dropout", "Dense"]
+    X = np.random.default_rng(1).random((4, 784), dtype=np.float32)
+    np.testing.assert_array_equal(net.forward(X), net.forward(X))
+    net.use_rng(np.random.default_rng(2))
+    assert not np.array_equal(net.forward(X, training=True), net.forward(X))
+    save_model(net, tmp_path / "cnn.npz")
+    again = load_model(tmp_path / "cnn.npz")
+    assert again.spec() == net.spec()
+    np.testing.assert_array_equal(again.forward(X), net.forward(X))
+
+
 def test_layer_specs_rebuild_the_same_layers():
     for layer in cnn():
         twin = layer_from_spec(layer.spec())

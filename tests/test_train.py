@@ -9,7 +9,7 @@ import pytest
 
 from nn import Network, NNError, load_model, mlp
 from nn.augment import Distortion, distort
-from nn.optim import SGD, Adam, learning_rate, make_optimizer
+from nn.optim import SGD, Adam, WeightAverage, learning_rate, make_optimizer
 from nn.train import Settings, evaluate, fit, run, settings_fields
 
 QUICK = dict(epochs=3, batch_size=32, learning_rate=2e-3, augment=False)
@@ -38,6 +38,40 @@ def test_same_seed_same_model_bit_for_bit(mnist, dropout):
 
     assert train(7) == train(7)
     assert train(7) != train(8)
+
+
+def test_the_weight_average_sits_nearer_the_middle_than_the_last_weights():
+    """Weights jittering around a point c: the average lands nearer c than the last weights do, and
+    constant weights average to themselves."""
+    rng = np.random.default_rng(0)
+    c = rng.standard_normal(1000)
+    w = c + rng.standard_normal(1000)
+    average = WeightAverage(w, decay=0.99)
+    for _ in range(2000):
+        w[...] = c + rng.standard_normal(1000)
+        average.update()
+    assert np.abs(average.average - c).mean() < 0.2 * np.abs(w - c).mean()
+    w[...] = c
+    for _ in range(2000):
+        average.update()
+    np.testing.assert_allclose(average.average, c, atol=1e-6)
+
+
+def test_fit_keeps_the_averaged_weights_it_measured(mnist):
+    """Averaging does not change the training steps; it changes the weights kept, which are the ones
+    whose test accuracy was reported."""
+    images, labels = mnist["x_train"][:3000], mnist["y_train"][:3000]
+    test = (mnist["x_test"][:1000], mnist["y_test"][:1000])
+    runs = {}
+    for average in (0.0, 0.99):
+        net = Network(mlp([784, 32, 10]), seed=0)
+        history = fit(net, images, labels, Settings(**QUICK, average=average), test=test, progress=False)
+        runs[average] = net, history
+    (plain, plain_history), (averaged, averaged_history) = runs[0.0], runs[0.99]
+    assert plain_history.loss == averaged_history.loss, "the same steps were taken"
+    assert not np.array_equal(plain.flat, averaged.flat)
+    assert evaluate(averaged, *test)[1] == averaged_history.test_accuracy[-1]
+    assert averaged_history.test_accuracy[-1] > 0.85
 
 
 def test_divergence_stops_training_with_advice():

@@ -2,7 +2,7 @@
 letters, shapes and numbers of several digits, and almost never for a real digit.
 
     python benchmarks/refusal_eval.py [--n 10000] [--per-kind 400] [--model PATH]
-    python benchmarks/refusal_eval.py --calibrate 5000 [--offset 0]
+    python benchmarks/refusal_eval.py --calibrate 5000 [--offset 0] [--write] [--model PATH]
 
 Draws each kind of non-digit (benchmarks/non_digits.py) and real digit drawings (MNIST test digits
 re-drawn as canvases and pen-stroke digits, benchmarks/drawings.py), writes each to a PNG, reads it back
@@ -12,7 +12,9 @@ rate per kind and per maker, and writes benchmarks/results/refusals.json.
 
 --calibrate N measures instead the statistics doubt compares with its limits on N MNIST *training*
 digits re-drawn the same way (never the test digits the rates above are measured on) and prints their
-extremes: the limits in nn/one_digit.py are set just beyond them.
+extremes: the limits in nn/one_digit.py are set just beyond them. With --write, the limits that depend
+on the network (score, agreement, steadiness) are set where 0.03% of those digits fall beyond and saved
+in the model file's record, which nn.one_digit reads: a model trained anew gets its own.
 Needs MNIST: ../shared/data/mnist.npz on development machines, else data/mnist_*.csv.
 """
 
@@ -37,7 +39,7 @@ from nn.data import load_digits  # noqa: E402
 from nn.errors import NNError  # noqa: E402
 from nn.one_digit import LIMITS, LOW, doubt, evidence  # noqa: E402
 from nn.paths import shipped_model  # noqa: E402
-from nn.persist import load_model  # noqa: E402
+from nn.persist import load_model, save_model  # noqa: E402
 from nn.preprocess import preprocess  # noqa: E402
 
 NPZ = ROOT.parent / "shared" / "data" / "mnist.npz"
@@ -118,12 +120,22 @@ def make_drawings(args, test):
             yield "real digits: pen strokes", f"digit {digit}", stroke_digit(digit, rng, brush)[0]
 
 
+# The network's own limits sit where this share of the calibration digits falls beyond each: the very
+# smallest values are a few odd training digits (a limit there lets most scribbles through), and test
+# digits fall beyond a limit about 3 times as often as training digits do (the bar is 0.5% refused).
+TAIL = 0.0003
+
+
 def calibrate(net, n, offset, seed, folder):
-    """The statistics doubt looks at, on n re-drawn MNIST training digits: their extremes and quantiles."""
+    """The statistics doubt looks at, on n re-drawn MNIST training digits: their extremes and quantiles.
+
+    Prints them, and returns the network's own limits (score, agreement, steadiness: the ones that
+    depend on the model) at the TAIL quantile; or None without MNIST.
+    """
     train = mnist("train")
     if train is None:
         print("skipped: no MNIST training set found")
-        return
+        return None
     rng = np.random.default_rng(seed + offset)
     rows = []
     for digit28 in train[0][offset:offset + n]:
@@ -139,6 +151,9 @@ def calibrate(net, n, offset, seed, folder):
         beyond = (v < limit).mean() if low else (v > limit).mean()
         print(f"  {name:13} {'min' if low else 'max'} {q[0]:8.3f}  0.05%: {q[1]:8.3f}  0.1%: {q[2]:8.3f}  "
               f"0.2%: {q[3]:8.3f}  0.5%: {q[4]:8.3f}   limit {limit}: {beyond:.2%} beyond")
+    own = {name: float(np.floor(np.quantile([r[name] for r in rows], TAIL) * 100) / 100) for name in LOW}
+    return own | {"calibrated_on": f"{len(rows)} re-drawn MNIST training digits from #{offset}, "
+                                   f"benchmarks/refusal_eval.py --calibrate {n} --write"}
 
 
 def main():
@@ -151,13 +166,20 @@ def main():
     parser.add_argument("--calibrate", type=int, default=0, help="measure the limits on this many "
                         "re-drawn MNIST training digits instead")
     parser.add_argument("--offset", type=int, default=0, help="with --calibrate: first training digit")
+    parser.add_argument("--write", action="store_true", help="with --calibrate: save the model's own "
+                        "limits into its file (record['one_digit'])")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "refusals.json")
     args = parser.parse_args()
     net = load_model(args.model)
     # One drawing at a time: a second BLAS thread only waits (and on a busy machine, much longer).
     with tempfile.TemporaryDirectory() as folder, threadpool_limits(limits=1, user_api="blas"):
         if args.calibrate:
-            calibrate(net, args.calibrate, args.offset, args.seed, Path(folder))
+            own = calibrate(net, args.calibrate, args.offset, args.seed, Path(folder))
+            print(f"the model's own limits ({TAIL:.2%} of the digits above beyond each): {own}")
+            if own and args.write:
+                net.record["one_digit"] = own
+                save_model(net, args.model)
+                print(f"saved them in {args.model}")
             return 0
         test = mnist("test")
         if test is None:

@@ -77,14 +77,21 @@ class Settings:
         raise NNError(f"unknown architecture {self.arch!r}: choose 'mlp' or 'cnn'.")
 
 
+CNN_DISTORTION = Distortion(rotate=8.0, scale=0.08, shear=0.1, shift=2.0, elastic=0.5)
+
+
 def settings_for(arch):
     """The settings the shipped model of an architecture was trained with.
 
     The convolutional network learns more per epoch than the dense one, and each epoch costs more, so
-    it takes fewer, smaller batches: 20 epochs fit in about 10 minutes on a 2-core laptop.
+    it takes fewer, smaller batches: 22 epochs fit in about 10 minutes on a 2-core laptop. It already
+    reads a stroke moved a few pixels as the same stroke, so it needs gentler distortions than the
+    dense network: with the dense network's it read 99.47% of the test digits, with these 99.6%.
+    Dropout before its last layer and a moving average of its weights keep its last epochs steady.
     """
     if arch == "cnn":
-        return Settings(arch="cnn", epochs=20, batch_size=128, learning_rate=2e-3)
+        return Settings(arch="cnn", epochs=22, batch_size=128, learning_rate=2e-3, dropout=0.5,
+                        average=0.999, distortion=CNN_DISTORTION)
     return Settings(arch=arch)
 
 

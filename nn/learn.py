@@ -278,7 +278,7 @@ def _output_gradient(P, logits, Y, teacher, weight, temperature):
 
 def hidden_and_proba(net, X):
     """The last hidden layer's activations H (m, 512) and the probabilities P (m, 10) for inputs X."""
-    H = X
+    H = X.reshape(len(X), *net.input_shape).astype(net.dtype)     # a convolution wants images
     for layer in net.layers[:-1]:
         H = layer.forward(H)
     return H, softmax(net.layers[-1].forward(H))

@@ -75,3 +75,15 @@ def test_made_up_inputs_are_made_once_per_process(long_flag_one):
     learn(net, drawings[1], 1, earlier=(drawings[:1].reshape(1, 784), np.array([1])),
           settings=LearnSettings(seed=1))
     assert (learning.made_up_digits.cache_info().misses, learning.made_up_inputs.cache_info().misses) == made
+
+
+def test_a_correction_works_on_the_convolutional_network_too(long_flag_one):
+    """The same rule on the shipped CNN (its made-up inputs and guard digits go through convolutions)."""
+    drawings, normal_sevens = long_flag_one
+    net = load_model(ROOT / "models" / "mnist_cnn.npz")
+    held_out = Writer(STYLES["long-flag 1"], seed=1).images(20)[10:]
+    before = np.mean(reads(net, held_out) == 1)
+    result = learn(net, first_misread(net, drawings, 1), 1)
+    assert result.fixed and result.variations_after > result.variations_before
+    assert np.mean(reads(net, held_out) == 1) > before
+    assert np.all(reads(net, normal_sevens) == 7)

@@ -10,7 +10,7 @@ import pytest
 from nn import Network, NNError, load_model, mlp
 from nn.augment import Distortion, distort
 from nn.optim import SGD, Adam, WeightAverage, learning_rate, make_optimizer
-from nn.train import Settings, evaluate, fit, run, settings_fields
+from nn.train import Settings, evaluate, fit, run, settings_fields, settings_for
 
 QUICK = dict(epochs=3, batch_size=32, learning_rate=2e-3, augment=False)
 
@@ -38,6 +38,18 @@ def test_same_seed_same_model_bit_for_bit(mnist, dropout):
 
     assert train(7) == train(7)
     assert train(7) != train(8)
+
+
+def test_the_cnn_recipe_gives_the_same_model_for_the_same_seed(mnist):
+    """The shipped CNN's recipe (distortions, dropout, weight average), shortened: bit for bit again."""
+    def train(seed):
+        settings = dataclasses.replace(settings_for("cnn"), epochs=1, seed=seed)
+        net = settings.network()
+        fit(net, mnist["x_train"][:256], mnist["y_train"][:256], settings, progress=False)
+        return net.flat.tobytes()
+
+    assert train(3) == train(3)
+    assert train(3) != train(4)
 
 
 def test_the_weight_average_sits_nearer_the_middle_than_the_last_weights():

@@ -145,14 +145,15 @@ class UserModel:
         return net, Correction(learned, message)
 
     def _current(self, net):
-        """The network to train: the caller's, unless the file on disk is newer (another program)."""
-        on_disk = model_sha256(self.model_path) if self.model_path.exists() else None
-        if on_disk is not None and on_disk != self._loaded:
-            return self._load_or_repair(lambda _: None)
-        if on_disk is None and "user" not in net.record:
+        """The network to train. With a user model on disk: the caller's network if it is that model as
+        we last read or wrote it; else (another program saved a newer one, or the caller holds the base
+        model) the one on disk. Without one: the caller's, made a user model if it is the base."""
+        if self.model_path.exists():
+            if model_sha256(self.model_path) != self._loaded or "user" not in net.record:
+                return self._load_or_repair(lambda _: None)
+            return net
+        if "user" not in net.record:
             return self._fresh_from(net, model_sha256(self.base_path), self._count_samples())
-        if "user" not in net.record:       # the caller holds the base model, but a user model exists
-            return self._load_or_repair(lambda _: None)
         return net
 
     def _learn_row(self, net, samples, i):

@@ -87,20 +87,27 @@ def _parser():
 
 
 def _add_settings(command):
-    """One option per field of train.Settings, its help from the field's comment; unset = the default."""
-    from .train import settings_fields
+    """One option per field of train.Settings, its help from the field's comment; unset = the default
+    of the architecture chosen (the help shows the convolutional network's where it differs)."""
+    from .train import settings_fields, settings_for
 
+    cnn = settings_for("cnn")
     for name, default, help_text in settings_fields():
         flag = "--" + name.replace("_", "-")
+        shown = _shown(default)
+        if name != "arch" and getattr(cnn, name) != default:
+            shown += f"; with --arch cnn: {_shown(getattr(cnn, name))}"
+        help_text = f"{help_text} (default: {shown})"
         if isinstance(default, bool):
-            command.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
-                                 help=f"{help_text} (default: {default})")
+            command.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         elif isinstance(default, tuple):
-            command.add_argument(flag, type=int, nargs="+", default=None,
-                                 help=f"{help_text} (default: {' '.join(map(str, default))})")
+            command.add_argument(flag, type=int, nargs="+", default=None, help=help_text)
         else:
-            command.add_argument(flag, type=type(default), default=None,
-                                 help=f"{help_text} (default: {default})")
+            command.add_argument(flag, type=type(default), default=None, help=help_text)
+
+
+def _shown(value):
+    return " ".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
 def _add_user_files(command):

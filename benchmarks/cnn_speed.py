@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.mnist import SHARED, mnist  # noqa: E402
 from nn.conv import INPUT_SHAPE, Conv2D, Flatten, MaxPool2D, cnn  # noqa: E402
 from nn.layers import Dense, ReLU, one_hot  # noqa: E402
 from nn.network import Network, scale_pixels  # noqa: E402
@@ -38,7 +39,6 @@ from nn.optim import Adam  # noqa: E402
 
 BATCH, LR, BLOCK = 128, 1e-3, 5
 STEPS_PER_EPOCH = -(-60000 // BATCH)
-MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 
 ARCHS = {
     # what nn/conv.py ships: 5x5 conv 32 -> 5x5 conv 64 -> dense 256, no padding (28 -> 24 -> 12 -> 8 -> 4)
@@ -54,14 +54,14 @@ ARCHS = {
 
 def batches(steps):
     """`steps` batches (X (128, 784) float32, Y one-hot): MNIST training digits, else random pixels."""
-    if MNIST.exists():
-        with np.load(MNIST) as f:
-            x, y = f["x_train"][:steps * BATCH], f["y_train"][:steps * BATCH]
+    train = mnist("train")
+    if train is not None:
+        x, y = train[0][:steps * BATCH], train[1][:steps * BATCH]
         source = "MNIST training digits"
     else:
         rng = np.random.default_rng(0)
         x, y = rng.integers(0, 256, (steps * BATCH, 784), np.uint8), rng.integers(0, 10, steps * BATCH)
-        source = f"random pixels ({MNIST} not found)"
+        source = f"random pixels (no MNIST at {SHARED} or data/mnist_train.csv)"
     X, Y = scale_pixels(x), one_hot(y)
     return [(X[i:i + BATCH], Y[i:i + BATCH]) for i in range(0, len(X), BATCH)], source
 

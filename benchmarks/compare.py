@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.mnist import SHARED, mnist, source  # noqa: E402
 from nn.data import load_digits, save_csv  # noqa: E402
 from nn.network import Network, mlp, scale_pixels  # noqa: E402
 from nn.paths import shipped_model  # noqa: E402
@@ -40,16 +41,10 @@ from nn.train import Settings, fit  # noqa: E402
 
 SIZES = [784, 128, 64, 10]
 BATCH, LR = 128, 1e-3
-SOURCES = [ROOT.parent / "shared" / "data" / "mnist.npz", ROOT / "data" / "mnist_train.csv"]
-
-
-def mnist():
+def mnist_both():
     """(train images uint8, train labels, test images, test labels), or None."""
-    for path in SOURCES:
-        if path.exists():
-            test = path if path.suffix == ".npz" else path.with_name("mnist_test.csv")
-            return (*load_digits(path, split="train"), *load_digits(test, split="test"))
-    return None
+    train, test = mnist("train"), mnist("test")
+    return None if train is None or test is None else (*train, *test)
 
 
 # --- the trainers: each runs `epochs` epochs and returns (seconds per epoch, test accuracy per epoch) --
@@ -168,7 +163,7 @@ def vm_hwm_mb():
 
 def peak_memory_mb(name, epochs=1):
     code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
-            "from benchmarks.compare import mnist, TRAINERS, vm_hwm_mb; data = mnist(); "
+            "from benchmarks.compare import mnist_both, TRAINERS, vm_hwm_mb; data = mnist_both(); "
             f"base = vm_hwm_mb(); TRAINERS[{name!r}](data, {epochs}, 0); print(base, vm_hwm_mb())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     base, peak = map(float, out.split()[-2:])
@@ -177,10 +172,9 @@ def peak_memory_mb(name, epochs=1):
 
 def full_run_memory_mb(epochs=2):
     """Peak memory of `python -m nn train` with the shipped recipe (memory does not grow with epochs)."""
-    data = SOURCES[0] if SOURCES[0].exists() else SOURCES[1]
     with tempfile.TemporaryDirectory() as folder:
-        args = ["train", "--data", str(data), "--test-data", str(data), "--epochs", str(epochs), "--quiet",
-                "--out", str(Path(folder) / "m.npz")]
+        args = ["train", "--data", str(source("train")), "--test-data", str(source("test")),
+                "--epochs", str(epochs), "--quiet", "--out", str(Path(folder) / "m.npz")]
         code = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
                 "from benchmarks.compare import vm_hwm_mb\nfrom nn.cli import main\n"
                 f"status = main({args!r})\nprint(status, vm_hwm_mb())")
@@ -299,9 +293,9 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.rounds, args.naive_seconds = 2, 1, 20
-    data = mnist()
+    data = mnist_both()
     if data is None:
-        print("skipped: no MNIST found at " + " or ".join(map(str, SOURCES)))
+        print(f"skipped: no MNIST found at {SHARED} or data/mnist_*.csv")
         return 0
     names = available()
     runs = {name: {"seconds": [], "accuracy": []} for name in names}

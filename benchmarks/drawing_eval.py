@@ -28,21 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.drawings import redraw_mnist, stroke_digit  # noqa: E402
-from nn.data import load_digits  # noqa: E402
+from benchmarks.mnist import SHARED, mnist  # noqa: E402
 from nn.interactive import predict_drawings  # noqa: E402
 from nn.network import scale_pixels  # noqa: E402
 from nn.paths import shipped_model  # noqa: E402
 from nn.persist import load_model  # noqa: E402
 from nn.preprocess import Drawing, preprocess  # noqa: E402
-
-SOURCES = [ROOT.parent / "shared" / "data" / "mnist.npz", ROOT / "data" / "mnist_test.csv"]
-
-
-def mnist_test():
-    for path in SOURCES:
-        if path.exists():
-            return load_digits(path, split="test")
-    return None
 
 
 def plain_resize(path):
@@ -112,9 +103,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "drawings.json")
     args = parser.parse_args()
-    data = mnist_test()
+    data = mnist("test")
     if data is None:
-        print("skipped: no MNIST test set found at " + " or ".join(map(str, SOURCES)))
+        print(f"skipped: no MNIST test set found at {SHARED} or data/mnist_test.csv")
         return 0
     images, labels = data[0][:args.n], data[1][:args.n]
     net = load_model(args.model)

@@ -25,25 +25,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.drawing_eval import make_drawings, mnist_test  # noqa: E402
+from benchmarks.drawing_eval import make_drawings  # noqa: E402
+from benchmarks.mnist import mnist, mnist_rehearsal  # noqa: E402
 from nn.augment import Distortion, distort  # noqa: E402
-from nn.data import load_digits  # noqa: E402
 from nn.learn import LearnSettings, learn  # noqa: E402
 from nn.network import scale_pixels  # noqa: E402
 from nn.paths import shipped_model  # noqa: E402
 from nn.persist import load_model  # noqa: E402
 from nn.preprocess import preprocess  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data" / "mnist.npz"
 # A second drawing of each corrected digit "in the same style": a lightly distorted copy.
 SAME_STYLE = Distortion(rotate=12.0, scale=0.1, shear=0.1, shift=2.0, elastic=0.5)
-
-
-def mnist_rehearsal(n=5000):
-    """MNIST training digits to rehearse, as a user with MNIST in data/ has them."""
-    source = SHARED if SHARED.exists() else ROOT / "data" / "mnist_train.csv"
-    images, labels = load_digits(source, split="train")
-    return images[:n], labels[:n]
 
 
 def misread(net, drawings, wanted):
@@ -94,7 +86,7 @@ def main():
     parser.add_argument("--without-mnist-only", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "learning.json")
     args = parser.parse_args()
-    data = mnist_test()
+    data = mnist("test")
     if data is None:
         print("skipped: no MNIST found (../shared/data/mnist.npz or data/mnist_test.csv)")
         return 0
@@ -112,8 +104,8 @@ def main():
     modes = [("without MNIST (fresh clone)", None)]
     if not args.without_mnist_only:
         modes.insert(0, ("with MNIST in data/", mnist_rehearsal()))
-    for name, mnist in modes:
-        report[name] = run(args.model, corrections, others, same_style, held_out, mnist, settings)
+    for name, rehearse in modes:
+        report[name] = run(args.model, corrections, others, same_style, held_out, rehearse, settings)
     _print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")

@@ -35,23 +35,18 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import non_digits  # noqa: E402
 from benchmarks.drawings import redraw_mnist, stroke_digit  # noqa: E402
-from nn.data import load_digits  # noqa: E402
+from benchmarks.mnist import mnist  # noqa: E402
 from nn.errors import NNError  # noqa: E402
 from nn.one_digit import LIMITS, LOW, doubt, evidence  # noqa: E402
 from nn.paths import shipped_model  # noqa: E402
 from nn.persist import load_model, save_model  # noqa: E402
 from nn.preprocess import preprocess  # noqa: E402
 
-NPZ = ROOT.parent / "shared" / "data" / "mnist.npz"
 
-
-def mnist(split):
+def mnist_images(split):
     """(images (m, 28, 28) uint8, labels) of one MNIST split, or None if MNIST is not on this machine."""
-    for path in (NPZ, ROOT / "data" / f"mnist_{split}.csv"):
-        if path.exists():
-            images, labels = load_digits(path, split=split)
-            return images.reshape(-1, 28, 28), labels
-    return None
+    data = mnist(split)
+    return None if data is None else (data[0].reshape(-1, 28, 28), data[1])
 
 
 def judge(net, image, folder):
@@ -132,7 +127,7 @@ def calibrate(net, n, offset, seed, folder):
     Prints them, and returns the network's own limits (score, agreement, steadiness: the ones that
     depend on the model) at the TAIL quantile; or None without MNIST.
     """
-    train = mnist("train")
+    train = mnist_images("train")
     if train is None:
         print("skipped: no MNIST training set found")
         return None
@@ -181,7 +176,7 @@ def main():
                 save_model(net, args.model)
                 print(f"saved them in {args.model}")
             return 0
-        test = mnist("test")
+        test = mnist_images("test")
         if test is None:
             print("no MNIST test set found: real digits are pen strokes only, numbers too")
         start = time.perf_counter()

@@ -31,8 +31,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.mnist import mnist, mnist_rehearsal  # noqa: E402
 from benchmarks.styles import STYLES, Writer  # noqa: E402
-from nn.data import load_digits  # noqa: E402
 from nn.learn import LearnSettings, learn  # noqa: E402
 from nn.network import scale_pixels  # noqa: E402
 from nn.paths import shipped_model  # noqa: E402
@@ -41,21 +41,6 @@ from nn.persist import load_model  # noqa: E402
 POOL = 10  # the first drawings of a writer: the ones a user may correct
 K = 3  # corrections in the k = 3 run
 NORMAL = 8  # ordinary drawings of each other digit per writer
-SHARED = ROOT.parent / "shared" / "data" / "mnist.npz"
-
-
-def mnist(split):
-    """MNIST (images (m, 784) uint8, labels) from ../shared/data/mnist.npz or data/mnist_*.csv, or None."""
-    for path in (SHARED, ROOT / "data" / f"mnist_{split}.csv"):
-        if path.exists():
-            return load_digits(path, split=split)
-    return None
-
-
-def mnist_rehearsal(n=5000):
-    """The first n MNIST training digits: what a user with MNIST in data/ rehearses."""
-    images, labels = mnist("train")
-    return images[:n], labels[:n]
 
 
 def make_writers(seeds, n_drawings):

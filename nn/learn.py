@@ -203,9 +203,10 @@ class Anchors:
     def __init__(self, net, kept, mnist, s):
         self.s = s
         self.X = pseudo_inputs(s.made_up, s.made_up_digits, net.dtype)
-        H, P = hidden_and_proba(net, self.X)
+        H, Z = net.hidden_and_scores(self.X)
+        P = softmax(Z)
         self.teacher = softmax(np.log(np.clip(P, 1e-30, 1)) / s.temperature)
-        self.near = nearest(H, hidden_and_proba(net, kept)[0], s.near)
+        self.near = nearest(H, net.hidden_and_scores(kept)[0], s.near)
         if mnist is not None:
             guard_X, guard_y = scale_pixels(mnist[0], net.dtype), np.asarray(mnist[1]).astype(int)
         else:
@@ -274,14 +275,6 @@ def _output_gradient(P, logits, Y, teacher, weight, temperature):
     student = softmax(logits[n:] / temperature)
     dZ[n:] = weight * temperature * (student - teacher) / len(teacher)
     return dZ
-
-
-def hidden_and_proba(net, X):
-    """The last hidden layer's activations H (m, 512) and the probabilities P (m, 10) for inputs X."""
-    H = X.reshape(len(X), *net.input_shape).astype(net.dtype)     # a convolution wants images
-    for layer in net.layers[:-1]:
-        H = layer.forward(H)
-    return H, softmax(net.layers[-1].forward(H))
 
 
 def nearest(H, H_drawing, n):

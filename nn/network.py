@@ -105,6 +105,15 @@ class Network:
             dZ = layer.backward(dZ)
         return self.grads
 
+    def hidden_and_scores(self, X):
+        """(H, Z) for inputs X (m, 784): H (m, n) the last hidden layer's activity, what the output layer
+        reads, and Z (m, 10) the scores. For looking inside the network (how alike two inputs look to it,
+        how squarely it points at its guess), never for training."""
+        H = X.reshape(len(X), *self.input_shape).astype(self.dtype)    # a copy: a ReLU works in place
+        for layer in self.layers[:-1]:
+            H = layer.forward(H)
+        return H, self.layers[-1].forward(H)
+
     def gradients(self, X, Y, training=False):
         """(loss, gradients) for one batch: forward, softmax + cross-entropy, backward."""
         loss = self.output.forward(self.forward(X, training), Y)

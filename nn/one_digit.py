@@ -150,10 +150,7 @@ def network_view(image, net):
     network sees points to that digit; a cosine, so the same for any scale of weights). steadiness: the
     mean probability it gives its guess over the nudged copies."""
     X = scale_pixels(np.concatenate([image[None], nudged(image)]))
-    A = X.reshape(len(X), *net.input_shape).astype(net.dtype)
-    for layer in net.layers[:-1]:
-        A = layer.forward(A, False)                  # the last hidden layer's activity, (45, n)
-    Z = net.layers[-1].forward(A, False)             # (45, 10) scores
+    A, Z = net.hidden_and_scores(X)                  # A: last hidden layer (45, n); Z: scores (45, 10)
     P = softmax(Z)
     guess = int(P[0].argmax())
     w = net.layers[-1].params["W"][:, guess]

@@ -318,3 +318,18 @@ def test_scale_pixels_maps_0_255_onto_0_1_in_float32():
     X = scale_pixels(np.array([[[0, 255], [51, 102]]], dtype=np.uint8))
     assert X.dtype == np.float32 and X.shape == (1, 4)
     np.testing.assert_array_equal(X, np.float32([[0.0, 1.0, 0.2, 0.4]]))
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_hidden_and_scores_is_the_forward_pass_seen_from_inside(arch):
+    """Its scores are forward's, its H is what the last layer reads, and the caller's X is untouched."""
+    from nn.conv import INPUT_SHAPE, cnn
+
+    net = Network(mlp([784, 32, 16, 10]), seed=0) if arch == "mlp" else Network(cnn(), INPUT_SHAPE, seed=0)
+    X = np.random.default_rng(0).random((5, 784), dtype=np.float32)
+    before = X.copy()
+    H, Z = net.hidden_and_scores(X)
+    np.testing.assert_array_equal(Z, net.forward(X))
+    assert H.shape == (5, net.layers[-1].n_in)
+    np.testing.assert_array_equal(net.layers[-1].forward(H), Z)
+    np.testing.assert_array_equal(X, before)

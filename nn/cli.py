@@ -1,4 +1,4 @@
-"""The command line: python -m nn train | evaluate | predict | learn | undo | reset | download.
+"""The command line: python -m nn train | evaluate | predict | learn | undo | reset | remember | download.
 
 Each command is a thin layer over the functions the notebooks call. Any failure a user can meet (a bad
 file, a read-only folder, a full disk, an input too large) prints one line saying what to do and exits
@@ -80,6 +80,18 @@ def _parser():
     reset.add_argument("--forget-samples", action="store_true", help="also delete your corrected drawings")
     _add_user_files(reset)
     reset.set_defaults(run=_reset)
+
+    remember = commands.add_parser(
+        "remember", help="give a model file a memory of its training digits (for corrections)",
+        description="Add to a model file a memory of 300 of its training digits per digit, with the "
+                    "model's scores for them: what learning from a correction rehearses and checks "
+                    "itself against. Models trained by this project have one; older files do not.",
+        epilog="example: python -m nn remember --model models/trained_mlp.npz --data mnist")
+    remember.add_argument("--model", type=Path, required=True, help="the model file to add a memory to")
+    remember.add_argument("--data", default="mnist",
+                          help="the digits it was trained on: 'mnist', a CSV or an mnist.npz (its train "
+                               "split; default: %(default)s)")
+    remember.set_defaults(run=_remember)
 
     download = commands.add_parser("download", help="download MNIST into data/ (checksummed)")
     download.set_defaults(run=lambda args: _download())
@@ -177,6 +189,21 @@ def _learn(args):
     net, _ = user.load(say=_stderr)
     _, correction = user.correct(net, drawing.image, label)
     print(f"{args.image}: {correction.message}")
+
+
+def _remember(args):
+    from .memory import PER_DIGIT, remember
+    from .persist import load_model, save_model
+    from .train import load_split
+
+    net = load_model(args.model)
+    images, labels = load_split(args.data, "train")
+    seed = int(net.record.get("settings", {}).get("seed", 0))
+    net.memory = remember(net, images, labels, seed=seed)
+    net.record["memory"] = {"data": Path(args.data).name, "digits": len(net.memory), "seed": seed}
+    save_model(net, args.model)
+    print(f"{paths.shown(args.model)} now remembers {len(net.memory):,} of its training digits "
+          f"(at most {PER_DIGIT} per digit, from {args.data}).")
 
 
 def _undo(args):

@@ -46,6 +46,8 @@ class Network:
     input_shape: the shape of one example as the first layer wants it ((784,) for a dense network).
     params:      {"W1": view, "b1": view, "W2": ...}: layer l's parameters, numbered like the notebook.
     record:      how this network was made (settings, data, accuracy); saved with it.
+    memory:      a few thousand of its training digits and its scores for them (nn/memory.py), or None;
+                 saved with it, rehearsed when it learns from a correction.
     """
 
     def __init__(self, layers, input_shape=(784,), seed=0, dtype=np.float32):
@@ -55,6 +57,7 @@ class Network:
         self.dtype = np.dtype(dtype)
         self.output = SoftmaxCrossEntropy()
         self.record = {}
+        self.memory = None
         self._allocate(None if seed is None else np.random.default_rng(seed))
         self.layers[0].needs_input_grad = False
 
@@ -163,6 +166,7 @@ class Network:
         twin = Network.from_spec(self.spec(), self.dtype, seed=None)
         twin.flat[...] = self.flat
         twin.record = copy.deepcopy(self.record)
+        twin.memory = self.memory          # read-only: shared, not copied
         return twin
 
     def use_rng(self, rng):

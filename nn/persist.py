@@ -6,6 +6,12 @@ first and checked against sane limits, then every array's shape and type is chec
 against that list, and only then is anything loaded. A file that claims a billion-unit layer, or a
 small compressed file that would unpack to gigabytes, is refused before it costs any memory.
 Writes go through paths.atomic_write, so a crash mid-write leaves the previous model as it was.
+
+A model may also carry its memory (nn/memory.py): a few thousand of its training digits with its scores
+for them, checked the same way (at most MAX_MEMORY digits, the network's own input size and classes).
+The weights are stored as they are, so they load straight into the network's buffer; the memory is
+compressed (digits compress about 5 times). The archive's dates are fixed, so the same network and
+memory always give the same bytes.
 """
 
 import json
@@ -17,6 +23,7 @@ import numpy as np
 from . import conv  # noqa: F401  (registers the convolution layers, so CNN files load)
 from .errors import NNError
 from .layers import layer_from_spec
+from .memory import Memory
 from .network import Network, mlp
 from .paths import atomic_write, shown
 
@@ -25,15 +32,25 @@ OLD_FORMAT = "digit-recognizer-mlp/1"      # before layer lists: sizes only; sti
 MAX_PARAMETERS = 20_000_000                # 80 MB of float32: far above any model here
 MAX_TEXT = 1 << 20                          # the JSON layer list and record: 1 MB at most
 MAX_LAYERS = 100
+MAX_MEMORY = 10_000                         # remembered digits: 8 MB at most
+MEMORY_ARRAYS = ("images", "labels", "logits")   # stored as memory_images, ...
 
 
 def save_model(net, path):
-    """Write net's weights, layer list and net.record (a JSON-ready dict) to `path` atomically."""
+    """Write net's weights, layer list, net.record (a JSON-ready dict) and net.memory (if any) to `path`
+    atomically."""
     arrays = {"format": np.array(FORMAT), "network": np.array(json.dumps(net.spec())),
               "record": np.array(json.dumps(net.record, sort_keys=True))}
     arrays.update(net.params)
-    with atomic_write(path) as f:
-        np.savez(f, **arrays)
+    if net.memory is not None:
+        arrays.update({f"memory_{name}": getattr(net.memory, name) for name in MEMORY_ARRAYS})
+    with atomic_write(path) as f, zipfile.ZipFile(f, "w") as archive:
+        for name, value in arrays.items():
+            squeeze = zipfile.ZIP_DEFLATED if name.startswith("memory_") else zipfile.ZIP_STORED
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = squeeze
+            with archive.open(entry, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asarray(value), allow_pickle=False)
 
 
 def load_model(path):
@@ -51,12 +68,13 @@ def load_model(path):
             _check_arrays(net, headers, path)
             for name, value in net.params.items():
                 _read_into(archive, name, value)
+            memory = _read_memory(archive, headers, net, path)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
         raise NNError(f"{shown(path)} is not a readable model file ({type(e).__name__}: {e}); it may be "
                       "truncated or not a model: retrain it or copy it again.") from None
     if not np.isfinite(net.flat).all():
         raise NNError(f"{shown(path)} holds weights that are not finite numbers: retrain the model.")
-    net.record = record
+    net.record, net.memory = record, memory
     return net
 
 
@@ -151,8 +169,29 @@ def _empty_network(spec, path):
     return Network(layers, input_shape, seed=None)
 
 
+def _read_memory(archive, headers, net, path):
+    """The model's Memory, or None for a file without one; its shapes are checked before reading."""
+    found = {name: headers.get(f"memory_{name}") for name in MEMORY_ARRAYS}
+    if not any(found.values()):
+        return None
+    n = found["labels"][0][0] if found["labels"] and len(found["labels"][0]) == 1 else 0
+    wanted = {"images": ((n, net.input_size), "u"), "labels": ((n,), "u"), "logits": ((n, net.classes), "f")}
+    if not 0 < n <= MAX_MEMORY or any(found[name] is None or tuple(found[name][0]) != shape
+                                      or found[name][1].kind != kind or found[name][1].itemsize > 4
+                                      for name, (shape, kind) in wanted.items()):
+        raise NNError(f"{shown(path)}: its memory of training digits does not match its network (at most "
+                      f"{MAX_MEMORY:,} digits of {net.input_size} pixels, a label and {net.classes} scores "
+                      "each): the file is damaged; retrain it or copy it again.")
+    images, labels, logits = (_read_array(archive, f"memory_{name}") for name in MEMORY_ARRAYS)
+    if labels.max() >= net.classes or not np.isfinite(logits).all():
+        raise NNError(f"{shown(path)}: its memory holds labels above {net.classes - 1} or scores that are "
+                      "not finite numbers: the file is damaged; retrain it or copy it again.")
+    return Memory(images.astype(np.uint8), labels.astype(np.uint8), logits.astype(np.float32))
+
+
 def _check_arrays(net, headers, path):
-    expected = set(net.params) | {"format", "record", "network", "sizes"}
+    expected = set(net.params) | {"format", "record", "network", "sizes"} | {
+        f"memory_{name}" for name in MEMORY_ARRAYS}
     if not set(net.params) <= set(headers) or not set(headers) <= expected:
         raise NNError(f"{shown(path)} has arrays {sorted(headers)}, which do not match its network "
                       f"({net.describe()}): the file is damaged; retrain it or copy it again.")

@@ -4,7 +4,8 @@
 fit: shuffle, distort, forward, backward, update; measure; repeat. Everything random comes from one
 seed: the same settings and seed give the same model, bit for bit.
 run: load the digits (MNIST is downloaded the first time), build the network the settings describe,
-fit it, measure it on the test digits, record how it was made, and save it.
+fit it, measure it on the test digits, record how it was made, keep a memory of its training digits
+(nn/memory.py: what a correction rehearses), and save it.
 """
 
 import contextlib
@@ -22,6 +23,7 @@ from . import paths
 from .augment import Distortion, distort
 from .errors import NNError
 from .layers import cross_entropy, one_hot
+from .memory import remember
 from .network import Network, mlp, scale_pixels
 from .optim import WeightAverage, learning_rate, make_optimizer
 
@@ -336,6 +338,7 @@ def run(settings=None, data=MNIST, test_data=MNIST, digits=None, include_my_digi
     history = fit(net, images, labels, s, test=(test_images, test_labels), progress=progress)
     P = net.predict_proba(scale_pixels(test_images))
     net.record = training_record(s, data, images, labels, history, accuracy(P, test_labels), test_data)
+    net.memory = remember(net, images, labels, seed=s.seed)
     from .persist import save_model
 
     save_model(net, out)

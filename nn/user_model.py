@@ -15,7 +15,6 @@ decides which model is used.
 """
 
 import datetime
-import functools
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -137,11 +136,7 @@ class UserModel:
             except BaseException:
                 self._drop_last_sample(row)
                 raise
-        before, after = int(learned.before.argmax()), int(learned.after.argmax())
-        message = (f"learned that this is a {label} (read as {before} before, {after} now, "
-                   f"{learned.steps} steps, {learned.seconds:.2f} s); fresh variations of it read as "
-                   f"{label}: {learned.variations_before:.0%} before, {learned.variations_after:.0%} now; "
-                   f"saved {paths.shown(self.model_path)}")
+        message = f"{describe(learned)}; saved {paths.shown(self.model_path)}"
         return net, Correction(learned, message)
 
     def _current(self, net):
@@ -163,12 +158,12 @@ class UserModel:
         earlier = (images[first:i], labels[first:i]) if i > first else None
         n = len(net.record["corrections"])
         learned = learn(net, images[i].reshape(28, 28), int(labels[i]), earlier=earlier,
-                        mnist=mnist_for_rehearsal(), settings=LearnSettings(seed=n))
+                        settings=LearnSettings(seed=n))
         net.record["corrections"].append({
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "label": int(labels[i]), "steps": learned.steps,
             "before": round(float(learned.before[learned.label]), 4),
-            "after": round(float(learned.after[learned.label]), 4)})
+            "after": round(float(learned.after[learned.label]), 4), "kept": learned.kept})
         return learned
 
     def _save(self, net, previous_bytes=None):
@@ -291,17 +286,17 @@ class UserModel:
             lock.release()
 
 
-def mnist_for_rehearsal(n=5000):
-    """The first n MNIST training digits if MNIST has been downloaded, else None (never downloads).
-
-    Read once per process (and from the CSV's binary cache), not once per correction.
-    """
-    path = paths.MNIST_TRAIN
-    if not path.exists():
-        return None
-    return _read_rehearsal(str(path), path.stat().st_mtime_ns, n)
-
-
-@functools.lru_cache(maxsize=2)
-def _read_rehearsal(path, mtime, n):
-    return load_digits(path, rows=n)
+def describe(learned):
+    """What a correction did, in one sentence: the guess before and after, how fresh variations of the
+    drawing read, and whether the certified finish held anything back."""
+    label, before, after = learned.label, int(learned.before.argmax()), int(learned.after.argmax())
+    said = (f"learned that this is a {label} (read as {before} before, {after} now, {learned.steps} steps, "
+            f"{learned.seconds:.2f} s); fresh variations of it read as {label}: "
+            f"{learned.variations_before:.0%} before, {learned.variations_after:.0%} now; "
+            f"none of the {learned.checked:,} remembered digits it checked was forgotten")
+    if learned.kept < 1:
+        said += (f" (to keep them, only {learned.kept:.0%} of the change was kept"
+                 + ("" if learned.fixed else f", and this drawing still reads {after}: it looks too much "
+                                             "like digits it knows to learn it without misreading them")
+                 + ")")
+    return said

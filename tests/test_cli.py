@@ -22,6 +22,7 @@ from .conftest import ROOT
 
 SHIPPED = ROOT / "models" / "mnist_mlp.npz"
 IMAGE = ROOT / "test_image.png"          # a handwritten 7
+LONG_FLAG_ONE = ROOT / "docs" / "examples" / "one_with_a_long_flag.png"   # a continental 1, read as 7
 
 
 def run(*args, cwd=ROOT):
@@ -43,11 +44,13 @@ def assert_one_line_error(result, *words):
 @pytest.fixture(scope="module")
 def small_base(mnist, tmp_path_factory):
     """A small trained model (784-32-10, 90% on MNIST) to learn corrections on: quick to train on."""
+    from nn.memory import remember
     from nn.train import Settings, fit
 
     settings = Settings(hidden=(32,), epochs=1, batch_size=32, learning_rate=5e-3, augment=False)
     net = settings.network()
     fit(net, mnist["x_train"][:5000], mnist["y_train"][:5000], settings, progress=False)
+    net.memory = remember(net, mnist["x_train"][:5000], mnist["y_train"][:5000])
     path = tmp_path_factory.mktemp("base") / "small.npz"
     save_model(net, path)
     return path
@@ -156,18 +159,27 @@ def user_files(tmp_path, base):
 
 def test_learn_then_predict_gives_the_corrected_digit(tmp_path):
     base = shipped_model()       # the model users correct (a tiny 784-32-10 base is too weak: see the notes)
-    assert json.loads(run("predict", IMAGE, "--model", base, "--json").stdout)["digit"] == 7
-    result = run("learn", IMAGE, "--label", "1", *user_files(tmp_path, base))
+    assert json.loads(run("predict", LONG_FLAG_ONE, "--model", base, "--json").stdout)["digit"] == 7
+    result = run("learn", LONG_FLAG_ONE, "--label", "1", *user_files(tmp_path, base))
     assert result.returncode == 0, result.stderr
     assert "learned that this is a 1 (read as 7 before, 1 now" in result.stdout
     before, after = map(int, re.search(r"read as 1: (\d+)% before, (\d+)% now", result.stdout).groups())
     assert after > before, "fresh variations of the drawing are read better after the correction"
-    result = run("predict", IMAGE, "--model", tmp_path / "models" / "mine.npz", "--json")
+    result = run("predict", LONG_FLAG_ONE, "--model", tmp_path / "models" / "mine.npz", "--json")
     assert json.loads(result.stdout)["digit"] == 1
     labels = np.loadtxt(tmp_path / "mine.csv", delimiter=",", skiprows=1, usecols=0, ndmin=1)
     assert labels.tolist() == [1]
     learned = load_model(tmp_path / "models" / "mine.npz")
     assert learned.flat.tobytes() != load_model(base).flat.tobytes()
+
+
+def test_learning_a_clear_seven_as_a_one_says_it_would_forget_real_sevens(tmp_path):
+    """A correction that cannot be learned without misreading remembered digits is held back, and the
+    user is told so, in the same one line."""
+    result = run("learn", IMAGE, "--label", "1", *user_files(tmp_path, shipped_model()))
+    assert result.returncode == 0, result.stderr
+    assert "this drawing still reads 7: it looks too much like digits it knows" in result.stdout
+    assert "none of the" in result.stdout and "remembered digits it checked was forgotten" in result.stdout
 
 
 @pytest.mark.parametrize("label", ["a", "10", "-1", "", "1.0"])
@@ -234,7 +246,7 @@ def failed_learn(small_base, tmp_path_factory):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(np, "savez", disk_full)
+        patch.setattr(np.lib.format, "write_array", disk_full)
         status, out, err = learn_in_process(folder, small_base, "3")
     return {"folder": folder, "before": before, "after": snapshot(folder), "status": status, "out": out,
             "err": err}

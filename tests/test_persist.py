@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from nn import Network, NNError, load_model, mlp, save_model
+from nn.memory import remember
 from nn.paths import atomic_write
 from nn.persist import MAX_PARAMETERS
 
@@ -100,12 +101,55 @@ def test_a_failed_save_leaves_the_previous_model_intact_and_no_temporary_file(tm
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(np, "savez", disk_full)
+    monkeypatch.setattr(np.lib.format, "write_array", disk_full)
     with pytest.raises(OSError, match="No space left"):
         save_model(Network(mlp([784, 8, 10])), path)
     assert path.read_bytes() == before
     assert sorted(tmp_path.iterdir()) == [path], "no temporary file may be left behind"
     assert load_model(path).flat.tobytes() == trained_looking_network().flat.tobytes()
+
+
+def remembering_network():
+    net = trained_looking_network()
+    digits = np.random.default_rng(2).integers(0, 256, (60, 784)).astype(np.uint8)
+    net.memory = remember(net, digits, np.arange(60) % 10, per_digit=5)
+    return net
+
+
+def test_a_memory_round_trips_bit_for_bit_and_the_same_model_gives_the_same_bytes(tmp_path):
+    net = remembering_network()
+    save_model(net, tmp_path / "a.npz")
+    save_model(load_model(tmp_path / "a.npz"), tmp_path / "b.npz")
+    back = load_model(tmp_path / "b.npz")
+    assert len(back.memory) == 50 and back.flat.tobytes() == net.flat.tobytes()
+    for name in ("images", "labels", "logits"):
+        assert getattr(back.memory, name).tobytes() == getattr(net.memory, name).tobytes(), name
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+
+
+def test_a_model_without_a_memory_still_loads(tmp_path):
+    back = load_model(saved(tmp_path))
+    assert back.memory is None and back.flat.tobytes() == trained_looking_network().flat.tobytes()
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda a: a.pop("memory_logits"), "memory of training digits does not match"),
+    (lambda a: a.update(memory_images=a["memory_images"][:, :100]), "does not match"),
+    (lambda a: a.update(memory_images=a["memory_images"].astype(np.float64)), "does not match"),
+    (lambda a: a.update(memory_labels=a["memory_labels"] + 10), "labels above 9"),
+    (lambda a: a.update(memory_logits=a["memory_logits"] * np.inf), "not finite"),
+    (lambda a: a.update(memory_images=np.zeros((20_000, 784), np.uint8),
+                        memory_labels=np.zeros(20_000, np.uint8),
+                        memory_logits=np.zeros((20_000, 10), np.float32)), "at most 10,000 digits"),
+])
+def test_a_damaged_memory_is_refused_in_one_line(tmp_path, change, words):
+    save_model(remembering_network(), tmp_path / "m.npz")
+    arrays = arrays_of(tmp_path / "m.npz")
+    change(arrays)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(NNError, match=words) as refused:
+        load_model(tmp_path / "bad.npz")
+    assert "\n" not in str(refused.value)
 
 
 def test_atomic_write_replaces_only_on_success(tmp_path):

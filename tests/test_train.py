@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from nn import Network, NNError, load_model, mlp
+from nn import Network, NNError, load_model, mlp, scale_pixels
 from nn.augment import Distortion, distort
 from nn.optim import SGD, Adam, WeightAverage, learning_rate, make_optimizer
 from nn.train import Settings, evaluate, fit, run, settings_fields, settings_for
@@ -301,6 +301,25 @@ def test_run_writes_a_model_that_records_how_it_was_made(mnist_files, tmp_path):
     assert any(f"test accuracy {record['test']['accuracy']:.2%}" in line for line in said), said
 
 
+def test_run_keeps_a_memory_of_its_training_digits_and_saves_it_bit_for_bit(mnist_files, tmp_path):
+    """A class-balanced sample of the training digits themselves, with the network's own scores for
+    them, written into the model file and read back exactly."""
+    train_file, test_file = mnist_files
+    result = run(SMALL, train_file, test_file, digits=2000, out=tmp_path / "m.npz", progress=False,
+                 say=lambda line: None)
+    memory, back = result.net.memory, load_model(tmp_path / "m.npz").memory
+    for name in ("images", "labels", "logits"):
+        assert getattr(back, name).tobytes() == getattr(memory, name).tobytes(), name
+    images, labels = load_digits(train_file, split="train")
+    images, labels = images[:2000], labels[:2000]
+    counts = np.bincount(memory.labels, minlength=10)
+    assert np.array_equal(counts, np.minimum(np.bincount(labels, minlength=10), 300)), counts
+    rows = {row.tobytes(): label for row, label in zip(images, labels, strict=True)}
+    assert all(rows[row.tobytes()] == label for row, label in zip(memory.images, memory.labels, strict=True))
+    assert np.allclose(memory.logits, result.net.forward(scale_pixels(memory.images)), atol=1e-5)
+    assert memory.check.sum() == len(memory) // 3
+
+
 def test_run_twice_with_the_same_settings_gives_the_same_weights(mnist_files, tmp_path):
     train_file, test_file = mnist_files
     settings = dataclasses.replace(SMALL, dropout=0.1)
@@ -309,7 +328,15 @@ def test_run_twice_with_the_same_settings_gives_the_same_weights(mnist_files, tm
             say=lambda line: None)
     a, b = load_model(tmp_path / "a.npz"), load_model(tmp_path / "b.npz")
     assert a.flat.tobytes() == b.flat.tobytes()
+    assert a.memory.images.tobytes() == b.memory.images.tobytes()
+    assert a.memory.logits.tobytes() == b.memory.logits.tobytes()
     assert a.record["data"]["sha256"] == b.record["data"]["sha256"]
+
+
+def load_digits(path, split):
+    from nn.data import load_digits
+
+    return load_digits(path, split=split)
 
 
 def mnist_test_split(path):

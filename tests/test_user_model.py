@@ -16,6 +16,7 @@ import pytest
 from nn import Network, NNError, mlp
 from nn import user_model as um
 from nn.learn import LearnSettings
+from nn.memory import remember
 from nn.paths import shipped_model
 from nn.persist import load_model, model_sha256, save_model
 from nn.preprocess import preprocess
@@ -23,20 +24,19 @@ from nn.user_model import UserModel
 
 from .conftest import ROOT
 
-REAL_REHEARSAL = um.mnist_for_rehearsal
-
 
 @pytest.fixture(autouse=True)
 def quick_learning(monkeypatch):
     """Learning of a few steps: these tests are about the files, not about learning well."""
     monkeypatch.setattr(um, "LearnSettings", lambda seed: dataclasses.replace(LearnSettings(seed=seed),
                                                                                max_steps=3))
-    monkeypatch.setattr(um, "mnist_for_rehearsal", lambda: None)
 
 
 def small_base(path, seed=0):
     net = Network(mlp([784, 16, 10]), seed=seed)
     net.record = {"made_by": "test", "seed": seed}
+    digits = np.random.default_rng(seed).integers(0, 256, (200, 784)).astype(np.uint8)
+    net.memory = remember(net, digits, np.arange(200) % 10)
     save_model(net, path)
     return path
 
@@ -100,7 +100,7 @@ def test_a_failed_model_write_leaves_both_files_as_they_were(user, monkeypatch):
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(np, "savez", disk_full)
+    monkeypatch.setattr(np.lib.format, "write_array", disk_full)
     with pytest.raises(OSError):
         user.correct(net, drawing(2), 4)
     assert user.samples_path.read_bytes() == samples and user.model_path.read_bytes() == model
@@ -187,7 +187,6 @@ def test_samples_file_shorter_than_the_model_is_a_clear_error(user):
 
 def _correct_in_another_process(args):
     model, samples, base, seed, label = args
-    um.mnist_for_rehearsal = lambda: None
     user = UserModel(model, samples, base)
     net, _ = user.load()
     user.correct(net, drawing(seed), label)
@@ -214,26 +213,13 @@ def test_a_correction_from_another_program_is_not_overwritten(user):
     assert [c["label"] for c in net.record["corrections"]] == [3, 5]
 
 
-def test_rehearsal_digits_are_read_once_per_process(monkeypatch, tmp_path):
-    calls = []
-    csv = tmp_path / "mnist_train.csv"
-    csv.write_text("label,pixel0\n")
-    monkeypatch.setattr(um, "mnist_for_rehearsal", REAL_REHEARSAL)
-    monkeypatch.setattr(um.paths, "MNIST_TRAIN", csv)
-    monkeypatch.setattr(um, "load_digits", lambda path, rows: calls.append(path) or "digits")
-    um._read_rehearsal.cache_clear()
-    assert um.mnist_for_rehearsal() == "digits" and um.mnist_for_rehearsal() == "digits"
-    assert len(calls) == 1
-    um._read_rehearsal.cache_clear()
-
-
 def test_the_shipped_model_learns_a_real_correction_and_keeps_it(tmp_path, monkeypatch):
     monkeypatch.setattr(um, "LearnSettings", LearnSettings)   # the real learning
     user = UserModel(tmp_path / "user.npz", tmp_path / "samples.csv", shipped_model())
-    seven = preprocess(ROOT / "test_image.png")
+    one = preprocess(ROOT / "docs" / "examples" / "one_with_a_long_flag.png")
     net, which = user.load()
-    assert "shipped model" in which and net.predict(seven.image.reshape(1, 784) / 255.0)[0] == 7
-    net, correction = user.correct(net, seven.image, 1)
+    assert "shipped model" in which and net.predict(one.image.reshape(1, 784) / 255.0)[0] == 7
+    net, correction = user.correct(net, one.image, 1)
     assert correction.learned.fixed
     again, which = UserModel(user.model_path, user.samples_path, shipped_model()).load()
-    assert again.predict(seven.image.reshape(1, 784) / 255.0)[0] == 1 and "1 correction" in which
+    assert again.predict(one.image.reshape(1, 784) / 255.0)[0] == 1 and "1 correction" in which

@@ -1,4 +1,4 @@
-"""Writers with their own legitimate way of drawing a digit, which the shipped model misreads.
+"""Writers with their own legitimate way of drawing a digit, which the shipped models misread.
 
 Each style is a digit drawn as a few pen strokes (points in a unit box, x right, y down), the way
 some people really write it: a European 1 with a long flag, a 9 whose loop is open at the top, a 7
@@ -116,6 +116,77 @@ STYLES = {
                 ]
             ],
         ),
+        # A 9 drawn backwards, its loop to the right of a stem drawn up first: common in China, Taiwan
+        # and Korea (Language Log, "Why Chinese write '9' backwards").
+        _style(
+            "backwards 9",
+            9,
+            8,
+            [[(0.22, 1.0), (0.22, 0.05), (0.6, 0.02), (0.9, 0.2), (0.86, 0.42), (0.55, 0.53), (0.22, 0.48)]],
+        ),
+        # A 4 in one stroke whose corner is a loop, like a 6: taught in China and France (Sinosplice,
+        # "Chinese Numbers: Where 4 Meets 6").
+        _style(
+            "looped 4",
+            4,
+            6,
+            [
+                [
+                    (0.62, 0.0),
+                    (0.35, 0.3),
+                    (0.12, 0.62),
+                    (0.2, 0.8),
+                    (0.45, 0.84),
+                    (0.7, 0.76),
+                    (0.74, 0.58),
+                    (0.7, 0.42),
+                    (0.7, 0.75),
+                    (0.68, 1.0),
+                ]
+            ],
+        ),
+        # A 9 whose straight stem rises above its bowl, like a raised q (German hands).
+        _style(
+            "raised-stem 9",
+            9,
+            4,
+            [
+                [(0.8, 0.28), (0.5, 0.12), (0.15, 0.25), (0.1, 0.45), (0.4, 0.58), (0.8, 0.48)],
+                [(0.8, 0.0), (0.8, 1.0)],
+            ],
+            width=0.55,
+        ),
+        # A 4 with an underscore (German hands).
+        _style(
+            "underlined 4",
+            4,
+            9,
+            [
+                [(0.4, 0.0), (0.1, 0.55), (0.9, 0.55)],
+                [(0.66, 0.22), (0.66, 0.85)],
+                [(0.05, 0.97), (0.95, 0.97)],
+            ],
+            width=0.65,
+        ),
+        # An 8 squeezed narrow in one stroke, as in a hurry or in a narrow box.
+        _style(
+            "squeezed 8",
+            8,
+            1,
+            [
+                [(0.85, 0.1), (0.5, 0.0), (0.15, 0.15), (0.5, 0.45), (0.85, 0.75), (0.5, 1.0), (0.15, 0.8)]
+                + [(0.5, 0.5), (0.85, 0.15)]
+            ],
+            width=0.28,
+        ),
+        # A narrow 2 with a long flat foot.
+        _style(
+            "long-foot 2",
+            2,
+            1,
+            [[(0.25, 0.15), (0.55, 0.0), (0.8, 0.2), (0.6, 0.6), (0.35, 1.0), (1.0, 1.0)]],
+            width=0.5,
+        ),
     ]
 }
 
@@ -177,8 +248,12 @@ def _personal(strokes, rng, spread):
 
 
 def draw(strokes, width, habits, rng):
-    """One drawing: the strokes varied as a hand varies them, drawn on a canvas; (H, W) floats in [0, 1]."""
-    side = int(rng.integers(280, 641))
+    """One drawing: the strokes varied as a hand varies them, drawn on a canvas; (H, W) floats in [0, 1].
+
+    Beyond shape: a canvas from 200 to 640 px, a pen pressed harder in places (wider and darker), now
+    and then a short lift of the pen in mid-stroke, and a grey pencil for the pencil writers.
+    """
+    side = int(rng.integers(200, 641))
     height = rng.uniform(0.4, 0.85) * side
     w = height * width * habits.aspect * rng.uniform(0.9, 1.1)
     slant = habits.slant + rng.uniform(-0.1, 0.1)
@@ -200,19 +275,31 @@ def draw(strokes, width, habits, rng):
     margin = pen + 4
     room = np.maximum(np.array([side, side]) - (hi - lo) - 2 * margin, 1)
     offset = margin - lo + rng.uniform(0, 1, 2) * room
-    canvas = np.zeros((side, side), np.uint8)
+    canvas = np.zeros((side, side), np.float32)
+    grey = rng.uniform(0.45, 0.8) if habits.pencil else 1.0
     for p in placed:
-        cv2.polylines(
-            canvas,
-            [np.round((p + offset) * 16).astype(np.int32)],
-            False,
-            255,
-            thickness=pen,
-            lineType=cv2.LINE_AA,
-            shift=4,
-        )
-    ink = canvas.astype(np.float32) / 255
+        _stroke(canvas, p + offset, pen, grey, rng)
+    ink = np.clip(canvas, 0, 1)
     return 1 - ink if habits.dark_on_light else ink
+
+
+def _stroke(canvas, points, pen, grey, rng):
+    """Draw one stroke segment by segment: the pressure (width and darkness) rises and falls along it,
+    and with a chance of 1 in 4 the pen lifts for a short gap somewhere in the middle."""
+    n = len(points)
+    t = np.linspace(0, 1, n)
+    pressure = 0.75 + 0.25 * np.sin(2 * np.pi * (rng.uniform(0.5, 1.5) * t + rng.random()))
+    gap = set()
+    if n > 8 and rng.random() < 0.25:
+        start = int(rng.integers(n // 4, 3 * n // 4))
+        gap = set(range(start, start + max(1, n // 25)))
+    for i in range(n - 1):
+        if i in gap:
+            continue
+        thickness = max(1, int(round(pen * (0.7 + 0.5 * pressure[i]))))
+        a, b = (np.round(points[i:i + 2] * 16).astype(np.int32))
+        cv2.line(canvas, tuple(map(int, a)), tuple(map(int, b)), float(grey * pressure[i]),
+                 thickness=thickness, lineType=cv2.LINE_AA, shift=4)
 
 
 def _hand(stroke, rng):

@@ -29,6 +29,7 @@ drawing should not retune, and keeping them fixed means the memory's digits go t
 process, not once per step (what makes a correction on the CNN as fast as on the dense network).
 """
 
+import dataclasses
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -39,6 +40,8 @@ from .layers import Dense, one_hot, softmax
 from .network import scale_pixels
 from .optim import Adam
 from .variations import Variation, next_drawings
+
+GEOMETRY = ("slant", "turn", "stretch", "wobble", "reach", "ends")   # what a narrower claim narrows
 
 
 @dataclass(frozen=True)
@@ -96,54 +99,92 @@ def learn(net, image, label, earlier=None, settings=LearnSettings()):
 
     earlier: (images (n, 784) uint8, labels) of the user's previous corrections, or None.
     net.memory must hold the network's memory of its training digits (see no_memory_message).
+    If the certified finish has to hold part of the update back, the correction is learned again with
+    variations half as wide, then with none of their shape changes (a narrower claim on what the user's
+    next drawings look like collides less with remembered digits); the first that is kept whole, else
+    the best of them (the drawing read right, then the largest share kept), is the one kept.
     """
     if net.memory is None:
         raise NNError(no_memory_message(net))
-    s, start = settings, time.perf_counter()
-    rng = np.random.default_rng(s.seed)
-    head = Head(net)
-    image = np.asarray(image, np.uint8).reshape(1, 784)
-    drawn = next_drawings(image, s.variations + s.held_out, rng, s.variation).reshape(-1, 784)
-    F = head.features(np.concatenate([image, drawn]))
-    drawing, variations, held = F[:1], F[1:1 + s.variations], F[1 + s.variations:]
-    earlier_F, earlier_labels = _earlier(head, earlier)
-    memory = head.memory_features()
-    check = _check_rows(head, memory, earlier_F, earlier_labels, s.sure)
-    rehearse = np.flatnonzero(~net.memory.check)
-    watch = Watch(head, memory, rehearse, s.sure)
-    near = rehearse[_nearest(watch.hidden, head.hidden(held), s.memory // 2)]
-    before, held_before = head.proba(drawing)[0], head.proba(held)
-    old = net.flat.copy()
-    optimizer = Adam(net.flat, net.flat_grad)
-    net.flat_grad[...] = 0                      # the frozen layers' gradients stay zero: Adam leaves them
-
-    def step(i):
-        if i and i % s.watch_every == 0:
-            watch.look()
-        X, labels, chosen = _step_rows(rng, s, label, variations, earlier_F, earlier_labels,
-                                       near, watch.hurt, rehearse)
-        head.train_step(optimizer, X, labels, memory[chosen], chosen, s)
-
-    steps, targets = 0, np.concatenate([drawing, held])
-    while steps < 2 * s.max_steps and not _done(head.scores(targets), label, steps, s):
-        step(steps)
-        steps += 1
-    for _ in range(s.repairs):
-        # Check digits the update broke: rehearse the rehearsal digits most like them, a few more steps
-        # (the check digits themselves are never trained on, so they stay an honest check).
-        broken = _broken(head, *check)
-        if not len(broken):
+    start = time.perf_counter()
+    correction = Correction(net, np.asarray(image, np.uint8).reshape(1, 784), label, earlier, settings)
+    old, tried = net.flat.copy(), []
+    for width in (1.0, 0.5, 0.0):
+        net.flat[...] = old
+        steps, kept = correction.learn(width)
+        tried.append((kept == 1, correction.reads_right(), kept, steps, net.flat.copy()))
+        if kept == 1:
             break
-        like = _nearest(watch.hidden, head.hidden(check[0][broken]), s.repair_rows * len(broken))
-        watch.hurt = np.union1d(watch.hurt, rehearse[like])
-        for _ in range(s.watch_every):
+    _, _, kept, steps, best = max(tried, key=lambda t: t[:3])
+    net.flat[...] = best
+    return correction.result(steps, kept, time.perf_counter() - start)
+
+
+class Correction:
+    """One correction: the drawing, its variations, the rows to check, and the training run."""
+
+    def __init__(self, net, image, label, earlier, s):
+        self.net, self.image, self.label, self.s = net, image, label, s
+        self.head = head = Head(net)
+        self.drawing = head.features(image)
+        self.held = self._variations(s.held_out, 1.0, np.random.default_rng([s.seed, 1]))
+        self.earlier_F, self.earlier_labels = _earlier(head, earlier)
+        self.memory = head.memory_features()
+        self.check = _check_rows(head, self.memory, self.earlier_F, self.earlier_labels, s.sure)
+        self.rehearse = np.flatnonzero(~net.memory.check)
+        self.hidden = head.hidden(self.memory[self.rehearse])   # before: to find digits like another
+        self.near = self.rehearse[_nearest(self.hidden, head.hidden(self.held), s.memory // 2)]
+        self.before, self.held_before = head.proba(self.drawing)[0], head.proba(self.held)
+
+    def _variations(self, n, width, rng):
+        v = self.s.variation
+        narrower = dataclasses.replace(v, **{k: getattr(v, k) * width for k in GEOMETRY})
+        return self.head.features(next_drawings(self.image, n, rng, narrower).reshape(-1, 784))
+
+    def learn(self, width):
+        """Train from the network as it is, with variations `width` times as wide; then repair and
+        certify. Returns (steps, share of the update kept)."""
+        s, head, net = self.s, self.head, self.net
+        rng = np.random.default_rng([s.seed, int(width * 100)])
+        variations = self._variations(s.variations, width, rng)
+        held = self.held if width == 1 else self._variations(s.held_out, width, rng)
+        watch = Watch(head, self.memory, self.rehearse, s.sure)
+        old = net.flat.copy()
+        optimizer = Adam(net.flat, net.flat_grad)
+        net.flat_grad[...] = 0                  # the frozen layers' gradients stay zero: Adam leaves them
+
+        def step(i):
+            if i and i % s.watch_every == 0:
+                watch.look()
+            X, labels, chosen = _step_rows(rng, s, self.label, variations, self.earlier_F,
+                                           self.earlier_labels, self.near, watch.hurt, self.rehearse)
+            head.train_step(optimizer, X, labels, self.memory[chosen], chosen, s)
+
+        steps, targets = 0, np.concatenate([self.drawing, held])
+        while steps < 2 * s.max_steps and not _done(head.scores(targets), self.label, steps, s):
             step(steps)
             steps += 1
-    kept = _certified(head, old, check)
-    after = head.proba(drawing)[0]
-    return Learned(label, steps, before, after, time.perf_counter() - start,
-                   float(np.mean(held_before.argmax(1) == label)),
-                   float(np.mean(head.proba(held).argmax(1) == label)), kept, len(check[1]))
+        for _ in range(s.repairs):
+            # Check digits the update broke: rehearse the rehearsal digits most like them, a few more
+            # steps (the check digits themselves are never trained on, so they stay an honest check).
+            broken = _broken(head, *self.check)
+            if not len(broken):
+                break
+            like = _nearest(self.hidden, head.hidden(self.check[0][broken]), s.repair_rows * len(broken))
+            watch.hurt = np.union1d(watch.hurt, self.rehearse[like])
+            for _ in range(s.watch_every):
+                step(steps)
+                steps += 1
+        return steps, _certified(head, old, self.check)
+
+    def reads_right(self):
+        return bool(self.head.scores(self.drawing)[0].argmax() == self.label)
+
+    def result(self, steps, kept, seconds):
+        head, label = self.head, self.label
+        return Learned(label, steps, self.before, head.proba(self.drawing)[0], seconds,
+                       float(np.mean(self.held_before.argmax(1) == label)),
+                       float(np.mean(head.proba(self.held).argmax(1) == label)), kept, len(self.check[1]))
 
 
 def no_memory_message(net):
@@ -188,7 +229,6 @@ class Watch:
         self.head, self.X, self.rows, self.sure = head, memory[rehearse], rehearse, sure
         self.labels = head.net.memory.labels[rehearse].astype(int)
         self.was_sure = _lead(head.scores(self.X), self.labels) >= sure
-        self.hidden = head.hidden(self.X)      # before the correction: to find digits like a broken one
         self.hurt = np.zeros(0, int)
 
     def look(self):

@@ -32,12 +32,16 @@ def main(argv=None):
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="python -m nn", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m nn", description=__doc__.splitlines()[0],
+                                     epilog="Each command has its own help: python -m nn predict --help")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    train = commands.add_parser("train", help="train a network and save it",
-                                description="Train a network on digits and save it to a model file.")
+    train = _command(commands, "train", "train a network and save it",
+                     "Train a network on digits and save it to a model file (models/trained_<arch>.npz, "
+                     "which then becomes the base model; the shipped models are never overwritten).",
+                     "python -m nn train", "python -m nn train --arch cnn",
+                     "python -m nn train --data my_digits.csv --epochs 10 --out models/mine.npz")
     train.add_argument("--data", default="mnist",
                        help="training digits: 'mnist' (downloaded into data/ the first time), a CSV or an "
                             "mnist.npz (default: %(default)s)")
@@ -50,52 +54,80 @@ def _parser():
     _add_settings(train)
     train.set_defaults(run=_train)
 
-    evaluate = commands.add_parser("evaluate", help="measure a model's accuracy on labelled digits")
-    evaluate.add_argument("--model", type=Path, help="default: the base model")
+    evaluate = _command(commands, "evaluate", "measure a model's accuracy on labelled digits",
+                        "Read labelled digits (MNIST's test digits by default) and say how many the model "
+                        "reads right. Uses the same model as predict unless --model is given.",
+                        "python -m nn evaluate", "python -m nn evaluate --model models/mnist_cnn.npz --json")
+    evaluate.add_argument("--model", type=Path, help=MODEL_HELP)
     evaluate.add_argument("--data", default="mnist", help="CSV or mnist.npz (its test split); default: MNIST")
     evaluate.add_argument("--json", action="store_true", help='end with one line {"accuracy": ..., "n": ...}')
     evaluate.set_defaults(run=_evaluate)
 
-    predict = commands.add_parser("predict", help="read the digit in drawing files",
-                                  description="Read the digit in each drawing (PNG, JPEG, BMP, ...).")
+    predict = _command(commands, "predict", "read the digit in drawing files",
+                       "Read the digit in each drawing (PNG, JPEG, BMP, ...), and say how sure the network "
+                       "is, or that the drawing does not look like one digit.",
+                       "python -m nn predict test_image.png", "python -m nn predict *.png --json")
     predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
-    predict.add_argument("--model", type=Path, help="default: your own model if you corrected a guess, "
-                                                     "else the base model")
+    predict.add_argument("--model", type=Path, help=MODEL_HELP)
     predict.add_argument("--json", action="store_true", help="one JSON line per image")
     predict.set_defaults(run=_predict)
 
-    learn = commands.add_parser("learn", help="teach the network the right digit for a drawing",
-                                description="Learn from a corrected drawing and keep it: saves your "
-                                            "model and adds the drawing to data/user_samples.csv.")
+    learn = _command(commands, "learn", "teach the network the right digit for a drawing",
+                     "Learn from a corrected drawing and keep it: saves your model and adds the drawing to "
+                     "data/user_samples.csv. A drawing already read right is not kept; one that does not "
+                     "look like a digit is kept only if you say so.",
+                     "python -m nn learn my_one.png --label 1")
     learn.add_argument("image", type=Path, metavar="IMAGE")
     learn.add_argument("--label", required=True, help="the right digit, 0-9")
+    learn.add_argument("--anyway", action="store_true",
+                       help="keep it even if it does not look like a digit (else you are asked, or, with "
+                            "no keyboard, it is refused)")
     _add_user_files(learn)
     learn.set_defaults(run=_learn)
 
-    undo = commands.add_parser("undo", help="take back the latest correction")
+    undo = _command(commands, "undo", "take back the latest correction",
+                    "Take back the latest correction: your model as it was before it, and its drawing "
+                    "removed from data/user_samples.csv.", "python -m nn undo")
     _add_user_files(undo)
     undo.set_defaults(run=_undo)
 
-    reset = commands.add_parser("reset", help="go back to the base model")
+    reset = _command(commands, "reset", "go back to the base model",
+                     "Forget what your corrections taught every network (your own models are deleted); your "
+                     "drawings stay in data/user_samples.csv unless --forget-samples.",
+                     "python -m nn reset", "python -m nn reset --forget-samples")
     reset.add_argument("--forget-samples", action="store_true", help="also delete your corrected drawings")
     _add_user_files(reset)
     reset.set_defaults(run=_reset)
 
-    remember = commands.add_parser(
-        "remember", help="give a model file a memory of its training digits (for corrections)",
-        description="Add to a model file a memory of 300 of its training digits per digit, with the "
-                    "model's scores for them: what learning from a correction rehearses and checks "
-                    "itself against. Models trained by this project have one; older files do not.",
-        epilog="example: python -m nn remember --model models/trained_mlp.npz --data mnist")
+    remember = _command(
+        commands, "remember", "give a model file a memory of its training digits (for corrections)",
+        "Add to a model file a memory of 300 of its training digits per digit, with the model's scores "
+        "for them: what learning from a correction rehearses and checks itself against. Models trained "
+        "by this project have one; older files do not.",
+        "python -m nn remember --model models/trained_mlp.npz --data mnist")
     remember.add_argument("--model", type=Path, required=True, help="the model file to add a memory to")
     remember.add_argument("--data", default="mnist",
                           help="the digits it was trained on: 'mnist', a CSV or an mnist.npz (its train "
                                "split; default: %(default)s)")
     remember.set_defaults(run=_remember)
 
-    download = commands.add_parser("download", help="download MNIST into data/ (checksummed)")
+    download = _command(commands, "download", "download MNIST into data/ (checksummed)",
+                        "Download the four official MNIST files, check their sha256, and write "
+                        "data/mnist_train.csv and data/mnist_test.csv. Offline, it says which files to put "
+                        "where by hand.", "python -m nn download")
     download.set_defaults(run=lambda args: _download())
     return parser
+
+
+MODEL_HELP = ("the model file (default: your own model if you corrected a guess, else the base model: "
+              "models/trained_mlp.npz if you trained one, else the shipped models/mnist_mlp.npz)")
+
+
+def _command(commands, name, summary, description, *examples):
+    """A subcommand with its one-line summary, its description and examples in --help."""
+    return commands.add_parser(name, help=summary, description=description,
+                               epilog="examples:\n" + "\n".join(f"  {e}" for e in examples),
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def _add_settings(command):
@@ -123,7 +155,8 @@ def _shown(value):
 
 
 def _add_user_files(command):
-    command.add_argument("--model", type=Path, help="your model (default: models/user_model.npz)")
+    command.add_argument("--model", type=Path, help="your model (default: models/user_<base>.npz, one per "
+                                                    "base model)")
     command.add_argument("--samples", type=Path,
                          help="your corrected drawings (default: data/user_samples.csv)")
     command.add_argument("--base", type=Path, help="the base model (default: models/trained_mlp.npz if you "
@@ -159,11 +192,9 @@ def _user_model(args):
 
 def _predict(args):
     from . import interactive
-    from .persist import load_model
     from .preprocess import preprocess
-    from .user_model import UserModel
 
-    net = load_model(args.model) if args.model else UserModel().load(say=_stderr)[0]
+    net = _model(args)
     drawings, failures = {}, {}
     for path in args.images:
         try:
@@ -179,16 +210,41 @@ def _predict(args):
     return 1 if failures else 0
 
 
+def _model(args):
+    """The model predict and evaluate read: --model, else the one rule of UserModel (and then it says
+    which, on stderr)."""
+    from .persist import load_model
+    from .user_model import UserModel
+
+    if args.model:
+        return load_model(args.model)
+    net, which = UserModel().load(say=_stderr)
+    _stderr(which)
+    return net
+
+
 def _learn(args):
     from . import interactive
+    from .one_digit import doubt
     from .preprocess import preprocess
 
     label = interactive.parse_label(args.label)
     drawing = preprocess(args.image)
     user = _user_model(args)
     net, _ = user.load(say=_stderr)
+    why = doubt(drawing, net)
+    if why and not args.anyway and not _confirm(f"{args.image}: {why} Keep it as a {label} anyway? (y/n) "):
+        raise NNError(f"{args.image}: {why.split(':')[0]}, so it was not learned. If it really is a {label}, "
+                      "run again with --anyway.")
     _, correction = user.correct(net, drawing.image, label)
     print(f"{args.image}: {correction.message}")
+
+
+def _confirm(question):
+    """A yes from a person at the keyboard; no keyboard (a script, a pipe) is a no."""
+    if not sys.stdin.isatty():
+        return False
+    return input(question).strip().lower() in ("y", "yes")
 
 
 def _remember(args):
@@ -243,17 +299,15 @@ def _report_failure(path, message, as_json):
     if as_json:
         print(json.dumps({"image": str(path), "digit": None, "error": message}))
     else:
-        print(f"{path}: error: {message}", file=sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
 
 
 def _evaluate(args):
-    from .persist import load_model
     from .train import evaluate, load_split
 
-    model = args.model or paths.base_model()
-    net = load_model(model)
+    net = _model(args)
     images, labels = load_split(args.data, "test")
     _, accuracy = evaluate(net, images, labels)
-    print(f"{paths.shown(model)}: {accuracy:.2%} of {len(labels):,} digits in {args.data} read correctly")
+    print(f"{accuracy:.2%} of {len(labels):,} digits in {args.data} read correctly")
     if args.json:
         print(json.dumps({"accuracy": accuracy, "n": int(len(labels))}))

@@ -8,9 +8,11 @@ MNIST is not on disk yet. Reading a file never downloads anything.
 """
 
 import gzip
+import os
 import stat
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -32,8 +34,9 @@ MNIST_FILES = {
              ("t10k-labels-idx1-ubyte.gz",
               "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6")),
 }
-# Tried in order; the checksums above decide whether what came back is MNIST.
-MIRRORS = (
+# Tried in order; the checksums above decide whether what came back is MNIST. DIGITS_MNIST_MIRRORS
+# (web addresses separated by spaces, each ending in /) replaces them: a mirror of your own.
+MIRRORS = tuple(os.environ.get("DIGITS_MNIST_MIRRORS", "").split()) or (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
@@ -371,6 +374,24 @@ def _fetch(name, sha256, folder, mirrors, progress):
                 mirror + name, known_hash=f"sha256:{sha256}", fname=name, path=folder,
                 downloader=pooch.HTTPDownloader(progressbar=progress, timeout=60))
         except (ValueError, OSError, requests.exceptions.RequestException) as e:
-            failures.append(f"{mirror}: {str(e).splitlines()[0][:200]}")
-    raise NNError(f"could not download {name} from any mirror ({'; '.join(failures)}). Check your "
-                  f"internet connection, or download the four MNIST .gz files by hand into {folder}.")
+            failures.append(f"{urlsplit(mirror).hostname}: {_why(e)}")
+    every = ", ".join(name for pair in MNIST_FILES.values() for name, _ in pair)
+    raise NNError(f"could not download MNIST's {name} ({'; '.join(failures)}). Check your internet "
+                  f"connection and run again; or, offline, put the four MNIST files ({every}) into "
+                  f"{paths.shown(folder)}/ by hand (from any MNIST mirror; their checksums are checked) "
+                  "and run again.")
+
+
+def _why(error):
+    """A download failure in a few words, never cut mid-word."""
+    import requests
+
+    if isinstance(error, requests.exceptions.ConnectionError):
+        return "cannot connect (offline, or the address is blocked)"
+    if isinstance(error, requests.exceptions.Timeout):
+        return "no answer within 60 s"
+    if isinstance(error, requests.exceptions.HTTPError) and error.response is not None:
+        return f"the server answered {error.response.status_code}"
+    if isinstance(error, ValueError) and "hash" in str(error).lower():
+        return "the file that came back is not MNIST (its checksum is wrong)"
+    return type(error).__name__

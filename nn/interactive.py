@@ -46,29 +46,6 @@ class Prediction:
         return text
 
 
-def ask_label(prediction, ask=input):
-    """Ask whether the guess was right and, if not, which digit it is; re-ask until the answer is valid.
-
-    Returns the right digit, or None when the guess was right or nobody can answer (a notebook run
-    headless has no keyboard: then set CORRECT_LABEL instead).
-    """
-    try:
-        while (answer := ask(f"I read {prediction.digit}. Was the guess right? (y/n) ").strip().lower()) \
-                not in ("y", "yes", "n", "no"):
-            print("Please type y or n.")
-        if answer.startswith("y"):
-            return None
-        while True:
-            try:
-                return parse_label(ask("Which digit is it? (0-9) "))
-            except NNError as e:
-                print(e)
-    except (EOFError, OSError, RuntimeError) as e:   # no keyboard: StdinNotImplementedError is a RuntimeError
-        print(f"No keyboard here ({type(e).__name__}: the notebook is running without one): "
-              "to teach it, set CORRECT_LABEL in the first cell.")
-        return None
-
-
 def predict_drawings(net, drawings, check=True):
     """Predictions for already preprocessed Drawings, in one forward pass.
 

@@ -111,13 +111,13 @@ def learn(net, image, label, earlier=None, settings=LearnSettings()):
     old, tried = net.flat.copy(), []
     for width in (1.0, 0.5, 0.0):
         net.flat[...] = old
-        steps, kept = correction.learn(width)
+        steps, kept = correction.learn(width, 1 if width == 1 else 0.25)
         tried.append((kept == 1, correction.reads_right(), kept, steps, net.flat.copy()))
         if kept == 1:
             break
-    _, _, kept, steps, best = max(tried, key=lambda t: t[:3])
+    _, _, kept, _, best = max(tried, key=lambda t: t[:3])
     net.flat[...] = best
-    return correction.result(steps, kept, time.perf_counter() - start)
+    return correction.result(sum(t[3] for t in tried), kept, time.perf_counter() - start)
 
 
 class Correction:
@@ -141,9 +141,10 @@ class Correction:
         narrower = dataclasses.replace(v, **{k: getattr(v, k) * width for k in GEOMETRY})
         return self.head.features(next_drawings(self.image, n, rng, narrower).reshape(-1, 784))
 
-    def learn(self, width):
-        """Train from the network as it is, with variations `width` times as wide; then repair and
-        certify. Returns (steps, share of the update kept)."""
+    def learn(self, width, budget):
+        """Train from the network as it is, with variations `width` times as wide, for at most `budget`
+        times the settings' steps (a second try is shorter: the time a user waits is bounded); then
+        repair and certify. Returns (steps, share of the update kept)."""
         s, head, net = self.s, self.head, self.net
         rng = np.random.default_rng([s.seed, int(width * 100)])
         variations = self._variations(s.variations, width, rng)
@@ -161,10 +162,10 @@ class Correction:
             head.train_step(optimizer, X, labels, self.memory[chosen], chosen, s)
 
         steps, targets = 0, np.concatenate([self.drawing, held])
-        while steps < 2 * s.max_steps and not _done(head.scores(targets), self.label, steps, s):
+        while steps < 2 * s.max_steps * budget and not _done(head.scores(targets), self.label, steps, s):
             step(steps)
             steps += 1
-        for _ in range(s.repairs):
+        for _ in range(max(1, round(s.repairs * budget))):
             # Check digits the update broke: rehearse the rehearsal digits most like them, a few more
             # steps (the check digits themselves are never trained on, so they stay an honest check).
             broken = _broken(head, *self.check)
@@ -324,7 +325,7 @@ class Head:
         memory = self.net.memory
         frozen = self.net.flat[:sum(p.size for layer in self.net.layers[:self.start]
                                     for p in layer.params.values())]
-        key = (id(memory), hash(frozen.tobytes()))
+        key = (hash(memory.images.tobytes()), hash(frozen.tobytes()))
         if _FEATURES.get("key") != key:
             _FEATURES.update(key=key, F=self.features(memory.images))
         return _FEATURES["F"]

@@ -7,7 +7,7 @@ models and data never end up inside site-packages. DIGITS_HOME=/some/folder choo
 Model files have three roles, and a name for each:
   models/mnist_mlp.npz    ships with the project, trained on MNIST; nothing ever writes it
   models/trained_mlp.npz  what train_model.ipynb (or `python -m nn train`) writes when you retrain
-  models/user_model.npz   the base model plus what your corrections taught it
+  models/user_mnist_mlp.npz  the base model plus what your corrections taught it (one per base model)
 The base model is the one you trained if there is one, else the shipped one; delete trained_mlp.npz to
 get the shipped one back.
 """
@@ -41,7 +41,6 @@ USER_SAMPLES = DATA / "user_samples.csv"    # the drawings a user corrected, MNI
 
 SHIPPED_NAMES = {"mlp": "mnist_mlp.npz", "cnn": "mnist_cnn.npz"}
 TRAINED_NAMES = {"mlp": "trained_mlp.npz", "cnn": "trained_cnn.npz"}
-USER_MODEL = MODELS / "user_model.npz"
 
 
 def shipped_model(arch="mlp"):
@@ -64,11 +63,19 @@ def base_model(arch="mlp"):
     return trained if trained.is_file() else shipped_model(arch)
 
 
+def user_model(base):
+    """Where the user's own model for a base model lives: one per base (models/user_mnist_mlp.npz,
+    models/user_mnist_cnn.npz, ...), so that switching between networks re-learns nothing."""
+    return MODELS / f"user_{Path(base).stem}.npz"
+
+
 def shown(path):
-    """A path as a person wants to read it: relative to the project folder when inside it."""
+    """A path as the person would type it from where they are: relative to the current folder when
+    inside it, else in full."""
+    path = Path(path).resolve()
     try:
-        return str(Path(path).resolve().relative_to(HOME))
-    except ValueError:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):       # outside it, or the current folder no longer exists
         return str(path)
 
 

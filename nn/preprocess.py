@@ -97,6 +97,8 @@ def read_grey(path):
     header before anything is decoded (see image_size).
     """
     path = Path(path)
+    if path.is_dir():
+        raise NNError(f"{path} is a folder, not a drawing: give an image file (PNG, JPEG, BMP, ...).")
     if not path.is_file():
         raise NNError(f"{path} not found: save your drawing there, or give the right path.")
     if path.stat().st_size == 0:

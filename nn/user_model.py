@@ -2,13 +2,15 @@
 
 Three files take part:
   the base model           models/trained_mlp.npz if you trained one, else the shipped models/mnist_mlp.npz
-  the user model           models/user_model.npz: the base model after learning your corrections
+  the user model           models/user_<base>.npz: the base model after learning your corrections,
+                           one per base model (the dense and the convolutional network each have theirs)
   the user's samples       data/user_samples.csv: every drawing you corrected, with its right digit
 The samples are the truth; the user model can always be rebuilt from them. So a correction appends its
 drawing to the samples first and then saves the model, both under a lock so two corrections (the
-canvas and a terminal) never interleave. If the program is killed between the two writes, or the base
-model was retrained since, the next start finds the model behind the samples and re-learns what is
-missing from the samples: nothing the user taught is ever lost.
+canvas and a terminal) never interleave. If the program is killed between the two writes, the corrections
+were made with the other network, or the base model was retrained since, the next start finds the model
+behind the samples and learns what is missing from them (saying so, one line per correction; Ctrl-C
+skips the rest until next time): nothing the user taught is ever lost.
 
 The notebook, the canvas and the command line each hold one UserModel; it is the only place that
 decides which model is used.
@@ -26,6 +28,7 @@ from . import paths
 from .data import CSV_HEADER, load_digits
 from .errors import NNError
 from .learn import LearnSettings, learn
+from .network import scale_pixels
 from .persist import load_model, model_sha256, save_model
 
 LOCK_TIMEOUT = 120       # seconds to wait for another correction to finish before giving up
@@ -43,9 +46,9 @@ class UserModel:
     """Which model is used, learning from corrections, undo and reset, for one user's files."""
 
     def __init__(self, model_path=None, samples_path=None, base_path=None):
-        self.model_path = Path(model_path or paths.USER_MODEL)
-        self.samples_path = Path(samples_path or paths.USER_SAMPLES)
         self.base_path = Path(base_path or paths.base_model())
+        self.model_path = Path(model_path or paths.user_model(self.base_path))
+        self.samples_path = Path(samples_path or paths.USER_SAMPLES)
         self.undo_path = self.model_path.with_name(f".{self.model_path.name}.undo.npz")
         self.lock_path = self.model_path.with_name(f".{self.model_path.name}.lock")
         self._loaded = None          # sha256 of the user model file when we last read or wrote it
@@ -79,33 +82,55 @@ class UserModel:
         base_sha = model_sha256(self.base_path)
         samples = self.samples()
         n_samples = 0 if samples is None else len(samples[1])
-        if not self.model_path.exists():
-            return base
-        net = load_model(self.model_path)
-        user = net.record.get("user", {})
-        first = int(user.get("first_sample", 0))
-        learned = first + len(net.record.get("corrections", []))
-        if user.get("base_sha256") != base_sha:
-            say(f"The base model {paths.shown(self.base_path)} changed since your corrections were "
-                f"learned: re-learning your {n_samples - first} corrections on it (they are kept in "
-                f"{paths.shown(self.samples_path)}).")
+        if self.model_path.exists():
+            net = load_model(self.model_path)
+            user = net.record.get("user", {})
+            if user.get("base_sha256") != base_sha:
+                first = int(user.get("first_sample", 0))
+                say(f"The base model {paths.shown(self.base_path)} was retrained since your corrections "
+                    f"were learned on it: learning your {n_samples - first} corrections again on the new "
+                    f"one (they are kept in {paths.shown(self.samples_path)}).")
+                net = self._fresh_from(base, base_sha, first)
+        else:
+            first = self._first_sample(n_samples)
+            if first == n_samples:
+                return base
             net = self._fresh_from(base, base_sha, first)
-            learned = first
-        if learned < n_samples:
-            if user.get("base_sha256") == base_sha:
-                say(f"Your model is {n_samples - learned} correction(s) behind "
-                    f"{paths.shown(self.samples_path)} (an earlier correction was interrupted): "
-                    "learning them now.")
-            for i in range(learned, n_samples):
-                self._learn_row(net, samples, i)
-            self._save(net)
-        elif learned > n_samples:
+        learned = net.record["user"]["first_sample"] + len(net.record["corrections"])
+        if learned > n_samples:
             raise NNError(f"{paths.shown(self.model_path)} has learned {learned} corrections but "
                           f"{paths.shown(self.samples_path)} holds only {n_samples}: the samples file was "
                           "edited or replaced. Reset (RESET_TO_BASE = True, or `python -m nn reset`) to "
                           "start again from the base model.")
+        if learned < n_samples:
+            self._catch_up(net, samples, learned, say)
         self._loaded = model_sha256(self.model_path)
         return net
+
+    def _catch_up(self, net, samples, learned, say):
+        """Learn sample rows learned.. onto net and save it, one line each; Ctrl-C keeps what is done."""
+        n = len(samples[1]) - learned
+        say(f"{n} of your corrections in {paths.shown(self.samples_path)} are not in "
+            f"{paths.shown(self.model_path)} yet (made with another network, or interrupted): learning "
+            "them now (Ctrl-C skips the rest until next time).")
+        try:
+            for k, i in enumerate(range(learned, learned + n), 1):
+                result = self._learn_row(net, samples, i)
+                say(f"  {k} of {n}: a {result.label}, {result.seconds:.1f} s")
+        except KeyboardInterrupt:
+            del net.record["corrections"][k - 1:]      # the one interrupted may be half learned
+            say(f"skipped: {k - 1} of {n} learned; the rest will be learned next time.")
+        self._save(net)
+
+    def _first_sample(self, n_samples):
+        """Where a new user model starts in the samples: where the user's other models (of other base
+        models) start, since a reset resets them all; with none, after every sample (a fresh start)."""
+        for other in sorted(self.model_path.parent.glob("user_*.npz")):
+            try:
+                return int(load_model(other).record["user"]["first_sample"])
+            except (NNError, KeyError, TypeError, ValueError):
+                continue
+        return n_samples
 
     def _fresh_from(self, base, base_sha, first_sample):
         net = base.copy()
@@ -122,10 +147,13 @@ class UserModel:
         Returns (network, Correction): the network to use from now on (the one given, trained in
         place, unless another program saved a newer user model meanwhile: then that one, trained).
         The sample is appended first, then the model saved; a failure before the model is saved
-        takes the sample back, so both files stay as they were.
+        takes the sample back, so both files stay as they were. A drawing the network already reads
+        as `label` is neither learned nor kept (Correction.learned is None), wherever it comes from.
         """
         with self._lock():
             net = self._current(net)
+            if net.predict(scale_pixels(np.asarray(image).reshape(1, -1)))[0] == label:
+                return net, Correction(None, already_right(label))
             samples = self.samples()
             row = 0 if samples is None else len(samples[1])
             before_bytes = self.model_path.read_bytes() if self.model_path.exists() else None
@@ -142,14 +170,18 @@ class UserModel:
     def _current(self, net):
         """The network to train. With a user model on disk: the caller's network if it is that model as
         we last read or wrote it; else (another program saved a newer one, or the caller holds the base
-        model) the one on disk. Without one: the caller's, made a user model if it is the base."""
+        model) the one on disk. Without one: the caller's, made a user model if it is the base (after
+        learning the corrections made with another network, if any)."""
         if self.model_path.exists():
             if model_sha256(self.model_path) != self._loaded or "user" not in net.record:
                 return self._load_or_repair(lambda _: None)
             return net
-        if "user" not in net.record:
-            return self._fresh_from(net, model_sha256(self.base_path), self._count_samples())
-        return net
+        if "user" in net.record:
+            return net
+        n = self._count_samples()
+        if self._first_sample(n) < n:
+            return self._load_or_repair(lambda _: None)
+        return self._fresh_from(net, model_sha256(self.base_path), n)
 
     def _learn_row(self, net, samples, i):
         """Learn sample row i on net (in place), rehearsing the rows before it; record it."""
@@ -207,11 +239,14 @@ class UserModel:
         return net, "undid the latest correction."
 
     def reset(self, forget_samples=False):
-        """Go back to the base model. Your drawings stay in the samples file (to train on them) unless
-        forget_samples; either way, the next correction starts from the base model and rehearses only
-        drawings corrected after this reset."""
+        """Go back to the base model, for every network: the user models of all base models are deleted.
+        Your drawings stay in the samples file (to train on them) unless forget_samples; either way, the
+        next correction starts from the base model and rehearses only drawings corrected after this
+        reset."""
         with self._lock():
-            for path in (self.model_path, self.undo_path) + ((self.samples_path,) if forget_samples else ()):
+            models = {self.model_path, *self.model_path.parent.glob("user_*.npz")}
+            undo = {m.with_name(f".{m.name}.undo.npz") for m in models}
+            for path in sorted(models | undo) + ([self.samples_path] if forget_samples else []):
                 path.unlink(missing_ok=True)
             self._loaded = None
         return load_model(self.base_path)
@@ -284,6 +319,11 @@ class UserModel:
             yield
         finally:
             lock.release()
+
+
+def already_right(label):
+    """What every front end says when there is nothing to learn."""
+    return f"the network already reads {label}: nothing to learn, and the drawing was not kept"
 
 
 def describe(learned):

@@ -14,7 +14,7 @@ import pytest
 from nn import NNError, data, paths
 from nn.data import CSV_HEADER, balance_warning, download_mnist, ensure_mnist, load_digits, read_idx, save_csv
 
-from .conftest import mnist_sources, read_mnist
+from .conftest import ROOT, mnist_sources, read_mnist
 
 
 def write_csv(path, rows, header=CSV_HEADER):
@@ -170,11 +170,53 @@ def test_a_corrupt_download_is_refused_and_leaves_nothing_behind(tmp_path, serve
     (root / "corrupt").mkdir()
     _, _, files = small_mnist(root / "corrupt")
     (root / "corrupt" / "imgs.gz").write_bytes(b"not the file at all")
-    with pytest.raises(NNError, match="could not download imgs.gz from any mirror"):
+    with pytest.raises(NNError, match="could not download MNIST's imgs.gz .*not MNIST .its checksum"):
         download_mnist(tmp_path / "data", splits=("test",), mirrors=[f"{url}/corrupt/"],
                        files=files, progress=False)
     leftovers = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
     assert leftovers == [], leftovers
+
+
+def closed_port():
+    """A port on 127.0.0.1 that nothing listens on: a download from it fails at once, as offline."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main_command_after_install():
+    """The README's main command, from what it runs after `pip install -r requirements.txt`."""
+    readme = (ROOT / "README.md").read_text()
+    line = next(x for x in readme.splitlines() if x.startswith("python3 -m venv .venv && "))
+    return line.split("pip install -r requirements.txt && ", 1)[1]
+
+
+def test_offline_the_main_command_says_what_to_do_and_changes_no_tracked_file(tmp_path):
+    """Offline, the README's main command stops at the download with one paragraph naming the folder
+    and the four files to put there; the notebook is not run, and no tracked file changes."""
+    import subprocess
+
+    def tracked():
+        return subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                              capture_output=True, text=True).stdout
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: cannot tell whether tracked files changed")
+    before = tracked()
+    env = {**os.environ, "DIGITS_HOME": str(tmp_path),
+           "DIGITS_MNIST_MIRRORS": f"http://127.0.0.1:{closed_port()}/"}
+    result = subprocess.run(main_command_after_install(), shell=True, cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "papermill" not in result.stderr.lower()
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr         # before it, only the lines saying what it tried
+    message = errors[0]
+    for words in ("cannot connect", str(tmp_path / "data" / "mnist_raw"), "train-images-idx3-ubyte.gz",
+                  "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        assert words in message, (words, message)
+    assert tracked() == before
 
 
 def test_real_mnist_test_files_download_verify_and_match_the_npz(tmp_path, server, shared_dir, mnist):

@@ -51,22 +51,22 @@ def test_installed_command_reads_a_drawing_from_a_folder_outside_the_repo(instal
 
 
 def test_installed_package_keeps_user_files_in_the_working_folder(installed, tmp_path):
-    code = ("import nn.paths as p; print(p.PACKAGE); print(p.HOME); print(p.USER_MODEL); "
+    code = ("import nn.paths as p; print(p.PACKAGE); print(p.HOME); print(p.user_model(p.shipped_model())); "
             "print(p.shipped_model())")
     run = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, env={"PATH": "/usr/bin:/bin"})
     package, home, user_model, shipped = run.stdout.split()
     assert not package.startswith(str(ROOT)), "the installed copy is used, not the checkout"
-    assert home == str(tmp_path) and user_model == str(tmp_path / "models" / "user_model.npz")
+    assert home == str(tmp_path) and user_model == str(tmp_path / "models" / "user_mnist_mlp.npz")
     assert shipped.startswith(str(installed))
     assert Path(shipped).read_bytes() == shipped_model().read_bytes()
 
 
 def test_a_correction_with_the_installed_command_writes_in_the_working_folder(installed, tmp_path):
-    image = tmp_path / "seven.png"
-    image.write_bytes((ROOT / "test_image.png").read_bytes())
+    image = tmp_path / "one.png"
+    image.write_bytes((ROOT / "docs" / "examples" / "one_with_a_long_flag.png").read_bytes())
     run = subprocess.run([str(installed / "bin" / "nn-digits"), "learn", image.name, "--label", "1"],
                          cwd=tmp_path, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr
-    assert (tmp_path / "models" / "user_model.npz").is_file()
+    assert (tmp_path / "models" / "user_mnist_mlp.npz").is_file()
     assert (tmp_path / "data" / "user_samples.csv").is_file()

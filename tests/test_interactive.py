@@ -3,7 +3,6 @@
 import errno
 
 import pytest
-from IPython.core.error import StdinNotImplementedError
 
 from nn import NNError, interactive
 from nn.errors import explain
@@ -33,20 +32,6 @@ def test_labels_that_are_not_one_digit_are_refused(text):
 
 def test_a_digit_label_is_accepted():
     assert interactive.parse_label(" 3 ") == 3 and interactive.parse_label(0) == 0
-
-
-def test_asking_re_asks_until_the_answer_makes_sense(prediction):
-    answers = iter(["maybe", "n", "ten", "-1", "4"])
-    assert interactive.ask_label(prediction, ask=lambda _: next(answers)) == 4
-    assert interactive.ask_label(prediction, ask=lambda _: "Y") is None
-
-
-def test_asking_without_a_keyboard_returns_none(prediction, capsys):
-    def no_keyboard(_):
-        raise StdinNotImplementedError("raw_input was called, but this frontend does not support input")
-
-    assert interactive.ask_label(prediction, ask=no_keyboard) is None
-    assert "set CORRECT_LABEL" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("error, words", [

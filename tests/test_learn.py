@@ -38,10 +38,12 @@ def test_one_correction_reads_the_writers_next_drawings(arch, long_flag_one):
     drawings, _ = long_flag_one
     net = load_model(shipped_model(arch))
     held_out = drawings[10:]
-    assert np.mean(reads(net, held_out) == 1) <= 0.3, "the style must be misread before the correction"
+    before = np.mean(reads(net, held_out) == 1)
+    assert before <= 0.6, "the style must be misread before the correction"
     result = learn(net, first_misread(net, drawings[:10], 1), 1)
-    assert result.fixed and result.kept > 0
-    assert np.mean(reads(net, held_out) == 1) >= 0.7, reads(net, held_out)
+    assert result.fixed and result.kept == 1
+    after = np.mean(reads(net, held_out) == 1)
+    assert after >= 0.8 and after >= before + 0.3, reads(net, held_out)
 
 
 @pytest.mark.parametrize("arch", NETWORKS)

@@ -114,7 +114,7 @@ def test_a_kill_between_sample_and_model_is_repaired_on_the_next_start(user):
     messages = []
     net, which = UserModel(user.model_path, user.samples_path, user.base_path).load(say=messages.append)
     assert [c["label"] for c in net.record["corrections"]] == [3, 8]
-    assert "behind" in messages[0] and "2 corrections" in which
+    assert "interrupted" in messages[0] and "2 corrections" in which
     assert len(load_model(user.model_path).record["corrections"]) == 2
 
 
@@ -144,7 +144,7 @@ def test_a_retrained_base_model_gets_the_corrections_relearned(user):
     small_base(user.base_path, seed=9)          # retrained: another network
     messages = []
     net, _ = UserModel(user.model_path, user.samples_path, user.base_path).load(say=messages.append)
-    assert "changed" in messages[0] and "re-learning your 2 corrections" in messages[0]
+    assert "was retrained" in messages[0] and "learning your 2 corrections again" in messages[0]
     assert net.record["user"]["base_sha256"] == model_sha256(user.base_path)
     assert [c["label"] for c in net.record["corrections"]] == [3, 5]
     assert net.record["seed"] == 9, "built on the new base"
@@ -223,3 +223,52 @@ def test_the_shipped_model_learns_a_real_correction_and_keeps_it(tmp_path, monke
     assert correction.learned.fixed
     again, which = UserModel(user.model_path, user.samples_path, shipped_model()).load()
     assert again.predict(one.image.reshape(1, 784) / 255.0)[0] == 1 and "1 correction" in which
+
+
+# --- one user model per base model ----------------------------------------------------------------
+
+def test_each_base_model_has_its_own_user_model_by_default(tmp_path):
+    base = small_base(tmp_path / "mnist_cnn.npz")
+    assert UserModel(base_path=base).model_path.name == "user_mnist_cnn.npz"
+
+
+def test_switching_networks_learns_only_what_the_other_has_not_seen_and_then_nothing(tmp_path):
+    samples = tmp_path / "samples.csv"
+    dense = UserModel(tmp_path / "user_dense.npz", samples, small_base(tmp_path / "dense.npz", seed=1))
+    other = UserModel(tmp_path / "user_other.npz", samples, small_base(tmp_path / "other.npz", seed=2))
+    net, _ = dense.load()
+    for seed, label in ((1, 3), (2, 5)):
+        net, _ = dense.correct(net, drawing(seed), label)
+    said = []
+    net, which = other.load(say=said.append)          # the other network catches up on both, once
+    assert "2 of your corrections" in said[0] and len(said) == 3 and "2 corrections" in which
+    for user in (dense, other, dense, other):          # and switching back and forth learns nothing
+        said.clear()
+        before = user.model_path.read_bytes()
+        net, _ = user.load(say=said.append)
+        assert said == [] and user.model_path.read_bytes() == before
+        assert [c["label"] for c in net.record["corrections"]] == [3, 5]
+
+
+def test_a_retrained_base_says_why_it_learns_again(tmp_path):
+    user = UserModel(tmp_path / "user_m.npz", tmp_path / "s.csv", small_base(tmp_path / "m.npz"))
+    net, _ = user.load()
+    user.correct(net, drawing(1), 3)
+    small_base(tmp_path / "m.npz", seed=9)             # retrained
+    said = []
+    net, _ = user.load(say=said.append)
+    assert "was retrained" in said[0] and [c["label"] for c in net.record["corrections"]] == [3]
+
+
+def test_reset_goes_back_to_the_base_for_every_network(tmp_path):
+    samples = tmp_path / "samples.csv"
+    users = [UserModel(tmp_path / f"user_{n}.npz", samples, small_base(tmp_path / f"{n}.npz", seed=i))
+             for i, n in enumerate(("a", "b"))]
+    for user, seed in zip(users, (1, 2), strict=True):
+        net, _ = user.load()
+        user.correct(net, drawing(seed), 4)
+    users[0].reset()
+    assert not list(tmp_path.glob("user_*.npz")) and not list(tmp_path.glob(".user_*.undo.npz"))
+    for user in users:
+        net, which = user.load()
+        assert "corrections" not in net.record and "plus" not in which

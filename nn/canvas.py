@@ -86,6 +86,8 @@ class DrawingPad:
     # --- drawing -----------------------------------------------------------------------------------
 
     def _start(self, x, y):
+        if not self.strokes:            # a new drawing: what was said about the last one no longer holds
+            self._now_using("")
         self.drawing_now = True
         self.strokes.append(([(x, y)], BRUSH))
         self._dot(x, y)
@@ -141,11 +143,22 @@ class DrawingPad:
         self.bars.value = _bars_html(self.prediction.probabilities)
 
     def correct(self, digit):
-        """Learn that the drawing is `digit` (the same function as the typed correction), and keep it."""
+        """Learn that the drawing is `digit` (the same function as the typed correction), and keep it.
+
+        The page says so at once and the buttons wait, so nobody presses twice or thinks it hung.
+        """
         if self.prediction is None:
             self.status.value = "Draw a digit first, then press the right digit."
             return
-        self.net, correction = self.user.correct(self.net, self.prediction.drawing.image, digit)
+        self.status.value = (f"<b class='nn-learning'>⏳ Learning from your {digit}…</b> (about a second; "
+                             "the first correction with the convolutional network takes a few)")
+        for button in self.digit_buttons + self.action_buttons:
+            button.disabled = True
+        try:
+            self.net, correction = self.user.correct(self.net, self.prediction.drawing.image, digit)
+        finally:
+            for button in self.digit_buttons + self.action_buttons:
+                button.disabled = False
         self.status.value = correction.message[0].upper() + correction.message[1:] + "."
         self.predict()
 
@@ -158,20 +171,29 @@ class DrawingPad:
         self._now_using("Back to the base model.")
 
     def _now_using(self, message):
-        self.status.value = f"{message} Now {self.user.describe(self.net)}."
+        which = self.user.describe(self.net)
+        self.status.value = f"{message} Now {which}." if message else which[0].upper() + which[1:] + "."
         if self.strokes:
             self.predict()
 
     def save(self):
-        """Write the drawing to image_path (white on black), atomically."""
-        from .paths import atomic_write
+        """Write the drawing to image_path (white on black), atomically; never over an existing file
+        (the user's own Paint drawing, say): then to the first free name_2.png, name_3.png, ..."""
+        from .paths import atomic_write, shown
 
+        path, n = Path(self.image_path), 1
+        while path.exists():
+            n += 1
+            path = Path(self.image_path).with_name(f"{Path(self.image_path).stem}_{n}.png")
         ok, png = cv2.imencode(".png", self.image())
-        with atomic_write(self.image_path) as f:
+        with atomic_write(path) as f:
             f.write(png.tobytes())
-        self.status.value = f"Saved the drawing as {self.image_path}."
+        kept = f" ({shown(self.image_path)} was already there, and is kept as it was)" if n > 1 else ""
+        self.status.value = f"Saved the drawing as {shown(path)}{kept}."
 
     def clear(self):
+        if self.strokes:
+            self._now_using("")
         self.strokes, self.drawing_now, self.prediction = [], False, None
         self.canvas.fill_style = "black"
         self.canvas.fill_rect(0, 0, SIZE, SIZE)
@@ -182,12 +204,16 @@ class DrawingPad:
 
 
 def _guess_html(prediction):
+    """The answer: the guess, or, when the drawing does not look like one digit, that (and the guess
+    only as what it would be if it were a digit)."""
     if prediction is None:
         return "<h3 class='nn-guess'>Draw a digit</h3>"
+    if prediction.doubt:
+        headline, why = prediction.describe().split(":", 1)
+        headline = headline.replace("this ", "", 1)
+        return f"<h3 class='nn-guess'>{headline[0].upper() + headline[1:]}</h3><small>{why.strip()}</small>"
     text = f"Guess: {prediction.digit} ({prediction.confidence:.0%})"
     note = f"<br><small>unsure: maybe {prediction.runner_up}</small>" if prediction.unsure else ""
-    if prediction.doubt:
-        note = f"<br><small>{prediction.doubt}</small>"
     return f"<h3 class='nn-guess'>{text}</h3>{note}"
 
 

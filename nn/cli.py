@@ -288,7 +288,10 @@ def _stderr(line):
 
 def _report_prediction(path, p, as_json):
     if as_json:
-        print(json.dumps({"image": str(path), "digit": p.digit, "confidence": round(p.confidence, 6),
+        # "digit" is the answer: null when the drawing does not look like one digit ("doubt" says why);
+        # "guess" is the network's most probable digit either way.
+        print(json.dumps({"image": str(path), "digit": None if p.doubt else p.digit, "guess": p.digit,
+                          "confidence": round(p.confidence, 6),
                           "probabilities": [round(float(x), 6) for x in p.probabilities],
                           "doubt": p.doubt}))
     else:

@@ -35,10 +35,12 @@ class Prediction:
         return int(np.argsort(self.probabilities)[-2])
 
     def describe(self):
-        """One line for a person: the guess, how sure, and a warning when it is not."""
-        text = f"{self.digit} ({self.confidence:.1%} sure)"
+        """One line for a person: the guess and how sure, a warning when it is not sure; or, when the
+        drawing does not look like one digit, that first, and the guess only as what it would be."""
         if self.doubt:
-            return f"{text}, but {self.doubt}"
+            what, _, advice = self.doubt.partition(". ")
+            return f"{what} (if it were a digit: {self.digit}, {self.confidence:.0%}). {advice}".strip()
+        text = f"{self.digit} ({self.confidence:.1%} sure)"
         if self.unsure:
             second = self.runner_up
             text += (f"; unsure: {second} is next at {self.probabilities[second]:.1%}. Try drawing it "

@@ -116,3 +116,50 @@ def test_a_click_without_a_drawing_says_what_to_do(pad):
     assert "Draw a digit first" in pad.status.value
     pad.predict()                                     # an empty canvas
     assert pad.prediction is None and "no digit found in the canvas" in pad.status.value
+
+
+def test_pressing_a_digit_says_at_once_that_it_learns_and_the_buttons_wait(pad, monkeypatch):
+    draw(pad, ONE_WITH_A_LONG_FLAG)
+    seen = []
+    real = pad.user.correct
+
+    def watching(*args):
+        seen.append((pad.status.value, [b.disabled for b in pad.digit_buttons + pad.action_buttons]))
+        return real(*args)
+
+    monkeypatch.setattr(pad.user, "correct", watching)
+    pad.digit_buttons[1].click()
+    status, disabled = seen[0]
+    assert "Learning from your 1" in status and all(disabled)
+    assert not any(b.disabled for b in pad.digit_buttons + pad.action_buttons)
+    assert "learned that this is a 1" in pad.status.value.lower()
+
+
+def test_a_new_drawing_clears_what_was_said_about_the_last_one(pad):
+    draw(pad, ONE_WITH_A_LONG_FLAG)
+    pad.correct(1)
+    assert "learned that" in pad.status.value.lower()
+    pad.clear()
+    assert "learned that" not in pad.status.value.lower() and "your own model" in pad.status.value
+    pad.correct(1)                               # learned again without clearing; then a new stroke
+    pad._start(100, 100)
+    assert "learned that" not in pad.status.value.lower()
+
+
+def test_something_that_is_not_a_digit_is_answered_as_such(pad):
+    face = [([(140 + 100 * np.cos(t), 140 + 100 * np.sin(t)) for t in np.linspace(0, 6.3, 60)], BRUSH),
+            ([(100, 110)], BRUSH), ([(180, 110)], BRUSH),
+            ([(100 + 80 * t, 180 + 20 * np.sin(np.pi * t)) for t in np.linspace(0, 1, 10)], BRUSH)]
+    draw(pad, face)
+    assert pad.prediction.doubt
+    assert "Guess:" not in pad.guess.value and "like a digit" in pad.guess.value
+    assert "if it were a digit" in pad.guess.value
+
+
+def test_save_never_overwrites_a_drawing_already_there(pad, tmp_path):
+    (tmp_path / "drawn.png").write_bytes(b"the user's Paint drawing")
+    draw(pad, stroke_seven())
+    pad.save()
+    assert (tmp_path / "drawn.png").read_bytes() == b"the user's Paint drawing"
+    assert np.array_equal(cv2.imread(str(tmp_path / "drawn_2.png"), cv2.IMREAD_GRAYSCALE), pad.image())
+    assert "drawn_2.png" in pad.status.value and "kept as it was" in pad.status.value

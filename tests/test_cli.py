@@ -127,6 +127,51 @@ def test_predict_reports_each_bad_image_and_exits_non_zero(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_something_that_is_not_a_digit_is_answered_as_such_first_and_in_json(tmp_path):
+    import cv2
+
+    from nn.canvas import BRUSH, strokes_to_image
+
+    face = [([(140 + 100 * np.cos(t), 140 + 100 * np.sin(t)) for t in np.linspace(0, 6.3, 60)], BRUSH),
+            ([(100, 110)], BRUSH), ([(180, 110)], BRUSH),
+            ([(100 + 80 * t, 180 + 20 * np.sin(np.pi * t)) for t in np.linspace(0, 1, 10)], BRUSH)]
+    cv2.imwrite(str(tmp_path / "face.png"), strokes_to_image(face))
+    said = run("predict", "--model", SHIPPED, tmp_path / "face.png").stdout
+    assert re.match(r".*face.png: this does not look like a digit: .* \(if it were a digit: \d, \d+%\)", said)
+    line = json.loads(run("predict", "--json", "--model", SHIPPED, tmp_path / "face.png").stdout)
+    assert line["digit"] is None and line["guess"] in range(10) and "not look like a digit" in line["doubt"]
+
+
+def test_a_folder_given_as_an_image_is_called_a_folder(tmp_path):
+    assert_one_line_error(run("predict", "--model", SHIPPED, tmp_path), "is a folder, not a drawing")
+
+
+def test_every_command_has_a_description_and_examples():
+    for command in ("train", "evaluate", "predict", "learn", "undo", "reset", "remember", "download"):
+        help_text = run(command, "--help").stdout
+        assert "examples:" in help_text and "python -m nn " + command in help_text, command
+
+
+def test_learn_refuses_what_does_not_look_like_a_digit_without_a_keyboard(tmp_path):
+    import cv2
+
+    marks = np.zeros((280, 280), np.uint8)
+    for x in (40, 140, 240):
+        cv2.line(marks, (x, 60), (x, 220), 255, 18)
+    cv2.imwrite(str(tmp_path / "marks.png"), marks)
+    result = run("learn", tmp_path / "marks.png", "--label", "1", *user_files(tmp_path, SHIPPED))
+    assert_one_line_error(result, "more than one digit", "not learned", "--anyway")
+    assert not (tmp_path / "mine.csv").exists()
+    result = run("learn", tmp_path / "marks.png", "--label", "1", "--anyway", *user_files(tmp_path, SHIPPED))
+    assert result.returncode == 0 and (tmp_path / "mine.csv").exists()
+
+
+def test_learn_on_a_drawing_already_read_right_keeps_nothing(tmp_path):
+    result = run("learn", IMAGE, "--label", "7", *user_files(tmp_path, SHIPPED))
+    assert result.returncode == 0 and "already reads 7: nothing to learn" in result.stdout
+    assert not (tmp_path / "mine.csv").exists() and not (tmp_path / "models" / "mine.npz").exists()
+
+
 # --- one-line errors ------------------------------------------------------------------------------------
 
 def test_missing_model_is_a_one_line_error_not_a_traceback(tmp_path):

@@ -86,6 +86,7 @@ def test_committed_notebooks_carry_the_outputs_of_a_full_run_that_read_on_the_we
     assert "application/vnd.jupyter.widget-view+json" not in kinds, \
         "progress is saved as text, and the canvas only where a person is at the notebook"
     assert "image/png" in kinds
+    assert "/tmp/" not in text_of(notebook), "no other machine's temporary paths in what learners read"
 
 
 def test_committed_training_notebook_shows_mnist_digits_with_their_credit():
@@ -103,3 +104,6 @@ def test_committed_test_notebook_shows_a_correction_with_before_and_after():
     assert "The network reads: 7" in text and "Learned that this is a 1" in text
     assert "The network reads: 1" in text
     assert "before:" in text and "after:" in text and "variations read as 1" in text
+    assert "memory check digits: 1000; read right before" in text, "what it did not forget, measured"
+    assert "def train_step" in text, "the learning step's own code"
+    assert "saved models/user_mnist_mlp.npz" in text, "the path a learner's run writes"

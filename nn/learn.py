@@ -20,9 +20,11 @@ It stops once the drawing AND `share` of a set of held-out variations put the ri
 every other by `margin` in the scores (not merely "the guess flipped": that leaves the boundary at
 the edge of the variations, and the next drawing falls on the wrong side). Then a certified finish:
 the memory's check digits (never rehearsed) and the earlier corrections must all still be read as
-before; if some are not, the rehearsal digits most like them are rehearsed for a few more steps, and
-if that does not mend them the update is scaled back until none is broken: Learned.kept says how
-much of it was kept (1: all of it).
+before; if some are not, the rehearsal digits most like them are rehearsed for a few more steps; if
+that does not mend them, the correction is learned again with variations half as wide, then with none
+of their shape changes (a narrower claim on the next drawings collides less with what it remembers),
+and as a last resort the update is scaled back until none is broken: Learned.kept says how much of it
+was kept (1: all of it). Either way, no check digit read right with a clear lead is ever broken.
 
 Only the dense layers move: a convolutional network's filters are general stroke detectors that one
 drawing should not retune, and keeping them fixed means the memory's digits go through them once per
@@ -59,12 +61,12 @@ class LearnSettings:
     learning_rate: float = 3e-4
     earlier: int = 16            # earlier corrections rehearsed per step (all of them if fewer)
     memory: int = 128            # memory digits rehearsed per step: half the nearest, half at random
-    memory_weight: float = 1.0
+    memory_weight: float = 1.0   # weight of the memory rows in L...
     repairs: int = 3             # rounds of repair when check digits broke, watch_every steps each
     repair_rows: int = 8         # rehearsal digits nearest each broken check digit, added to the hurt
     watch_every: int = 10        # look every this many steps for memory digits the update hurts...
     sure: float = 1.0            # ...(their lead fell below this), and rehearse them in every step
-    score_weight: float = 1.0
+    score_weight: float = 1.0    # ...and of the pull back to their old scores within them
     seed: int = 0
 
     def __post_init__(self):

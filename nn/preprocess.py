@@ -30,7 +30,7 @@ STROKE = 0.125           # MNIST strokes are about 2.5 px wide in that 20 px box
 STROKE_RANGE = (0.08, 0.19)   # widths MNIST digits commonly have; outside it we thicken or thin
 WORK_SIDE = 112          # resolution (longer side, px) at which stroke width is measured and changed
 MAX_SIDE = 1024          # larger drawings are shrunk to this first, to bound time and memory
-MAX_PIXELS = 50_000_000  # larger files are refused unread: 50 megapixels is 7000 x 7000, far beyond a drawing
+MAX_PIXELS = 150_000_000  # larger files are refused unread: 150 megapixels is a 12000 x 12500 photo
 LARGE_PIXELS = 4_000_000  # above this a file is decoded straight to grey (1 byte a pixel) when it can be
 FAINT = 0.2              # ink fainter than this share of the strongest ink is background noise
 SPECK = 0.01             # ink blobs smaller than this share of the largest blob are specks
@@ -178,15 +178,15 @@ def _grey_flag(path, width, height):
 def _decode_transparent(path):
     """A large image with transparency -> (H, W, 2) grey + alpha uint8, already shrunk to near MAX_SIDE.
 
-    Pillow decodes it once (4 bytes a pixel), takes its grey and alpha planes (1 byte a pixel each),
-    and averages whole blocks of pixels in each plane (averaging the colour image itself would make
-    a second full-size copy with the colours weighted by alpha).
+    Pillow decodes it once (4 bytes a pixel), takes its grey and then its alpha plane (1 byte a pixel,
+    one at a time) and averages whole blocks of pixels in each (averaging the colour image itself would
+    make a second full-size copy with the colours weighted by alpha).
     """
     with Image.open(path) as image:
         colour = image if image.mode == "RGBA" else image.convert("RGBA")   # palette, grey + alpha, ...
-        planes = [colour.convert("L"), colour.getchannel("A")]
         factor = max(1, max(image.size) // MAX_SIDE)
-        return np.dstack([np.asarray(plane.reduce(factor)) for plane in planes])
+        grey = np.asarray(colour.convert("L").reduce(factor))
+        return np.dstack([grey, np.asarray(colour.getchannel("A").reduce(factor))])
 
 
 def shrink(image):

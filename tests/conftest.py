@@ -55,10 +55,3 @@ def mnist(mnist_files):
     assert data["x_train"].shape == (60000, 784) and data["x_test"].shape == (10000, 784), \
         {k: v.shape for k, v in data.items()}
     return data
-
-
-@pytest.fixture(scope="session")
-def shared_dir():
-    if not SHARED.exists():
-        pytest.skip(f"{SHARED} not found (only development and CI machines have it)")
-    return SHARED

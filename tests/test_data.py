@@ -5,8 +5,10 @@ import hashlib
 import http.server
 import os
 import shutil
+import sys
 import threading
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -220,7 +222,8 @@ def test_offline_the_main_command_says_what_to_do_and_changes_no_tracked_file(tm
     before = tracked()
     env = {**os.environ, "DIGITS_HOME": str(tmp_path),
            "DIGITS_MNIST_MIRRORS": f"http://127.0.0.1:{closed_port()}/"}
-    result = subprocess.run(main_command_after_install(), shell=True, cwd=ROOT, env=env,
+    command = main_command_after_install().replace(".venv/bin/", f"{Path(sys.executable).parent}/")
+    result = subprocess.run(command, shell=True, cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "papermill" not in result.stderr.lower()
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]

@@ -113,13 +113,15 @@ class UserModel:
         say(f"{n} of your corrections in {paths.shown(self.samples_path)} are not in "
             f"{paths.shown(self.model_path)} yet (made with another network, or interrupted): learning "
             "them now (Ctrl-C skips the rest until next time).")
-        try:
-            for k, i in enumerate(range(learned, learned + n), 1):
+        for k, i in enumerate(range(learned, learned + n), 1):
+            weights = net.flat.copy()
+            try:
                 result = self._learn_row(net, samples, i)
-                say(f"  {k} of {n}: a {result.label}, {result.seconds:.1f} s")
-        except KeyboardInterrupt:
-            del net.record["corrections"][k - 1:]      # the one interrupted may be half learned
-            say(f"skipped: {k - 1} of {n} learned; the rest will be learned next time.")
+            except KeyboardInterrupt:
+                net.flat[...] = weights                  # the one interrupted is not half kept
+                say(f"skipped: {k - 1} of {n} learned; the rest will be learned next time.")
+                break
+            say(f"  {k} of {n}: a {result.label}, {result.seconds:.1f} s")
         self._save(net)
 
     def _first_sample(self, n_samples):

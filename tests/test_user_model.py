@@ -272,3 +272,33 @@ def test_reset_goes_back_to_the_base_for_every_network(tmp_path):
     for user in users:
         net, which = user.load()
         assert "corrections" not in net.record and "plus" not in which
+
+
+def test_ctrl_c_while_catching_up_keeps_what_was_learned_and_the_rest_comes_next_time(tmp_path, monkeypatch):
+    samples = tmp_path / "samples.csv"
+    dense = UserModel(tmp_path / "user_dense.npz", samples, small_base(tmp_path / "dense.npz", seed=1))
+    net, _ = dense.load()
+    for seed, label in ((1, 3), (2, 5)):
+        net, _ = dense.correct(net, drawing(seed), label)
+    calls = []
+    real = um.learn
+
+    def interrupted_second_time(net, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            net.flat[...] += 1.0                       # half-way through, then Ctrl-C
+            raise KeyboardInterrupt
+        return real(net, *args, **kwargs)
+
+    monkeypatch.setattr(um, "learn", interrupted_second_time)
+    other = UserModel(tmp_path / "user_other.npz", samples, small_base(tmp_path / "other.npz", seed=2))
+    said = []
+    net, _ = other.load(say=said.append)
+    assert "skipped: 1 of 2 learned" in said[-1] and [c["label"] for c in net.record["corrections"]] == [3]
+    monkeypatch.setattr(um, "learn", real)
+    alone = load_model(other.base_path)                # the first correction alone, learned the same way
+    um.learn(alone, drawing(1), 3, settings=um.LearnSettings(seed=0))
+    assert load_model(other.model_path).flat.tobytes() == alone.flat.tobytes(), \
+        "saved: the first correction learned, nothing of the interrupted one"
+    net, _ = UserModel(other.model_path, samples, other.base_path).load(say=said.append)
+    assert [c["label"] for c in net.record["corrections"]] == [3, 5]

@@ -9,13 +9,17 @@ augment      random distortions of training digits
 train        the mini-batch training loop, and the one training pipeline the CLI and notebook share
 data         reading and checking digits files; downloading MNIST
 paths        where files live, and writing them atomically
+memory       a model's memory of its training digits, rehearsed by corrections
 persist      saving and loading models safely
 preprocess   a drawing file -> the 28x28 input the network was trained on
+one_digit    does a drawing look like one digit at all?
+variations   a person's next drawings: variations of one drawing
 learn        learning from one correction without forgetting
 user_model   the user's model: which model is used, corrections, undo, reset, their samples
-interactive  predictions of drawings, and the notebook's questions
+interactive  predictions of drawings described for a person; one-line errors in the notebook
 canvas       the drawing widget for the notebook
 plots        the pictures the notebooks show
+errors       the one exception type, and failures turned into a line to act on
 cli          python -m nn ...
 """
 

@@ -8,7 +8,7 @@ notion that a digit moved one pixel is the same digit; seeing such copies is how
 it is most of the difference between about 98.4% and 99%+ on the test set.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -26,9 +26,6 @@ class Distortion:
     shear: float = 0.15       # horizontal shear factor, either way
     shift: float = 2.0        # pixels, in x and in y
     elastic: float = 1.0      # typical size in pixels of the smooth warp (0 turns it off)
-
-    def settings(self):
-        return asdict(self)
 
 
 def _smooth_basis(coarse=7, width=4.0):

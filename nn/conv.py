@@ -29,7 +29,7 @@ from .layers import Dense, Dropout, Layer, ReLU, register
 INPUT_SHAPE = (28, 28, 1)        # what cnn() reads: one 28x28 grey digit, one channel
 
 CHUNK = 256                      # examples per im2col matrix: caps its memory when predicting
-                                 # thousands at once (256 x 8x8 patches x 5x5x32 floats = 26 MB)
+                                 # thousands at once (256 x 8x8 patches x 5x5x32 floats x 4 bytes = 52 MB)
 
 
 def im2col(Xp, k, out=None):

@@ -11,7 +11,7 @@ import numpy as np
 from .errors import NNError, explain
 from .network import scale_pixels
 from .one_digit import doubt
-from .preprocess import Drawing, preprocess
+from .preprocess import Drawing
 
 UNSURE = 0.6     # below this top probability the guess is reported as unsure
 
@@ -59,11 +59,6 @@ def predict_drawings(net, drawings, check=True):
     P = net.predict_proba(scale_pixels(np.stack([d.image for d in drawings])))
     return [Prediction(int(p.argmax()), float(p.max()), p, d, doubt(d, net) if check else None)
             for p, d in zip(P, drawings, strict=True)]
-
-
-def predict_file(net, path):
-    """Read, preprocess and classify one drawing file."""
-    return predict_drawings(net, [preprocess(path)])[0]
 
 
 def short_errors_in_notebook():

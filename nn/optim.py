@@ -37,9 +37,6 @@ class SGD:
         _decay(self.decayed, lr * self.weight_decay)
         self.w -= lr * v
 
-    def settings(self):
-        return {"optimizer": self.name, "momentum": self.momentum, "weight_decay": self.weight_decay}
-
 
 class Adam:
     """Adam (Kingma and Ba, 2015): each weight gets its own step size from running averages of its
@@ -78,10 +75,6 @@ class Adam:
         np.divide(m, denominator, out=tmp)
         tmp *= step_size
         self.w -= tmp
-
-    def settings(self):
-        return {"optimizer": self.name, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
-                "weight_decay": self.weight_decay}
 
 
 def _decay(weights, amount):

@@ -200,13 +200,13 @@ def no_memory_message(net):
 def _done(Z, label, steps, s):
     """Stop when the drawing (row 0) and `share` of the held-out variations lead by `margin`; after
     max_steps, as soon as the drawing itself is read right."""
-    lead = _lead(Z, label)
+    ahead = lead(Z, label)
     if steps >= s.max_steps:
-        return lead[0] > 0
-    return lead[0] >= s.margin and np.mean(lead[1:] >= s.margin) >= s.share
+        return ahead[0] > 0
+    return ahead[0] >= s.margin and np.mean(ahead[1:] >= s.margin) >= s.share
 
 
-def _lead(Z, labels):
+def lead(Z, labels):
     """How far each row's label's score is ahead of the best other digit's: Z (m, 10), labels an int or
     (m,) -> (m,)."""
     rows = np.arange(len(Z))
@@ -231,11 +231,11 @@ class Watch:
     def __init__(self, head, memory, rehearse, sure=1.0):
         self.head, self.X, self.rows, self.sure = head, memory[rehearse], rehearse, sure
         self.labels = head.net.memory.labels[rehearse].astype(int)
-        self.was_sure = _lead(head.scores(self.X), self.labels) >= sure
+        self.was_sure = lead(head.scores(self.X), self.labels) >= sure
         self.hurt = np.zeros(0, int)
 
     def look(self):
-        now = _lead(self.head.scores(self.X), self.labels)
+        now = lead(self.head.scores(self.X), self.labels)
         self.hurt = np.union1d(self.hurt, self.rows[self.was_sure & (now < self.sure)])
 
 
@@ -246,8 +246,8 @@ def _check_rows(head, memory, earlier_F, earlier_labels, sure=1.0):
     are checked in every correction), and the earlier corrections it reads right now."""
     m = head.net.memory
     check = np.flatnonzero(m.check)
-    check = check[_lead(m.logits[check], m.labels[check].astype(int)) >= sure]
-    right = _lead(head.scores(earlier_F), earlier_labels) > 0
+    check = check[lead(m.logits[check], m.labels[check].astype(int)) >= sure]
+    right = lead(head.scores(earlier_F), earlier_labels) > 0
     return (np.concatenate([memory[check], earlier_F[right]]),
             np.concatenate([m.labels[check].astype(int), earlier_labels[right]]))
 

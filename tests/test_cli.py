@@ -16,7 +16,7 @@ import pytest
 
 from nn import load_model, save_model
 from nn.cli import main
-from nn.learn import LearnSettings, _lead
+from nn.learn import LearnSettings, lead
 from nn.network import scale_pixels
 from nn.paths import shipped_model
 
@@ -230,7 +230,7 @@ def test_learning_a_clear_seven_as_a_one_forgets_no_remembered_digit(tmp_path):
     learned = load_model(tmp_path / "models" / "mine.npz")
     check = base.memory.check
     X, labels = scale_pixels(base.memory.images[check]), base.memory.labels[check]
-    sure = _lead(base.memory.logits[check], labels.astype(int)) >= LearnSettings().sure
+    sure = lead(base.memory.logits[check], labels.astype(int)) >= LearnSettings().sure
     assert np.array_equal(learned.predict(X[sure]), base.predict(X[sure]))
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.styles import STYLES, Writer
 from nn import NNError
-from nn.learn import LearnSettings, _lead, learn
+from nn.learn import LearnSettings, lead, learn
 from nn.network import scale_pixels
 from nn.paths import shipped_model
 from nn.persist import load_model
@@ -63,7 +63,7 @@ def test_a_correction_never_breaks_a_check_digit_or_an_earlier_correction(style)
     memory, digit = net.memory, STYLES[style].digit
     check = memory.check
     X, labels = scale_pixels(memory.images[check]), memory.labels[check].astype(int)
-    sure = _lead(memory.logits[check], labels) >= LearnSettings().sure       # as the network was trained
+    sure = lead(memory.logits[check], labels) >= LearnSettings().sure       # as the network was trained
     drawings = Writer(STYLES[style], seed=0).images(10)
     corrected, fixed = [], []
     for i, drawing in enumerate(drawings[reads(net, drawings) != digit][:3]):

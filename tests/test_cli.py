@@ -61,13 +61,13 @@ def small_base(mnist, tmp_path_factory):
 # --- train, evaluate, predict --------------------------------------------------------------------------
 
 SHIPPED_CNN = ROOT / "models" / "mnist_cnn.npz"
-# What each shipped model must read of the 10,000 official test digits, and its training time budget.
-BARS = {"mlp": (SHIPPED, 0.990, 300), "cnn": (SHIPPED_CNN, 0.996, 600)}
+# What each shipped model must read of the 10,000 official test digits.
+BARS = {"mlp": (SHIPPED, 0.990), "cnn": (SHIPPED_CNN, 0.996)}
 
 
 @pytest.mark.parametrize("arch", BARS)
 def test_shipped_model_reads_the_official_test_set(mnist_files, arch):
-    model, bar, _ = BARS[arch]
+    model, bar = BARS[arch]
     result = run("evaluate", "--model", model, "--data", mnist_files[1], "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
@@ -76,13 +76,17 @@ def test_shipped_model_reads_the_official_test_set(mnist_files, arch):
 
 
 @pytest.mark.parametrize("arch", BARS)
-def test_shipped_model_records_how_it_was_trained(arch):
-    model, bar, budget = BARS[arch]
-    record = load_model(model).record
-    assert record["data"]["digits"] == 60000 and record["settings"]["arch"] == arch
-    assert record["settings"]["seed"] == 0 and record["epochs_run"] == record["settings"]["epochs"]
-    assert record["test"]["accuracy"] >= bar
-    assert record["train_seconds"] < budget
+def test_a_shipped_models_record_is_true(mnist, arch):
+    """What the model file says about itself holds: its settings build exactly its network, and the test
+    accuracy it records is what it reads now."""
+    from nn.train import Settings, evaluate
+
+    model, _ = BARS[arch]
+    net = load_model(model)
+    record = net.record
+    assert Settings(**record["settings"]).network().spec() == net.spec()
+    assert record["data"]["digits"] == 60000 and record["epochs_run"] == record["settings"]["epochs"]
+    assert evaluate(net, mnist["x_test"], mnist["y_test"])[1] == pytest.approx(record["test"]["accuracy"])
 
 
 def test_train_then_evaluate_from_any_folder(mnist_files, tmp_path):
@@ -234,8 +238,8 @@ def test_learning_a_clear_seven_as_a_one_forgets_no_remembered_digit(tmp_path):
     assert np.array_equal(learned.predict(X[sure]), base.predict(X[sure]))
 
 
-@pytest.mark.parametrize("label", ["a", "10", "-1", "", "1.0"])
-def test_learn_refuses_a_label_that_is_not_a_digit(tmp_path, label):
+def test_learn_refuses_a_label_that_is_not_a_digit(tmp_path):     # every bad label: test_interactive.py
+    label = "10"
     result = run("learn", IMAGE, "--label", label, "--model", tmp_path / "m.npz", "--samples",
                  tmp_path / "s.csv", "--base", SHIPPED)
     assert_one_line_error(result, f"{label!r} is not a digit: type one digit from 0 to 9")

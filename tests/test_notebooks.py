@@ -107,3 +107,19 @@ def test_committed_test_notebook_shows_a_correction_with_before_and_after():
     assert "memory check digits: 1000; read right before" in text, "what it did not forget, measured"
     assert "def train_step" in text, "the learning step's own code"
     assert "saved models/user_mnist_mlp.npz" in text, "the path a learner's run writes"
+
+
+HEADLINES = [("train_model.ipynb", "mlp", "then trains it on MNIST to **"),
+             ("train_cnn.ipynb", "cnn", "trains it to **")]
+
+
+@pytest.mark.parametrize("notebook, arch, readme_line", HEADLINES)
+def test_the_accuracy_the_readme_claims_is_the_committed_runs_and_the_models(notebook, arch, readme_line):
+    """One number, three places: the README's headline, the committed run's last line, the model's record."""
+    import re
+
+    printed = re.findall(r"test accuracy ([\d.]+)% on 10,000", text_of(committed(notebook)))
+    readme = (ROOT / "README.md").read_text()
+    claimed = re.search(re.escape(readme_line) + r"([\d.]+)%", readme).group(1)
+    recorded = load_model(shipped_model(arch)).record["test"]["accuracy"]
+    assert printed and printed[-1] == claimed == f"{recorded:.2%}"[:-1], (printed, claimed, recorded)

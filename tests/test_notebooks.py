@@ -107,6 +107,8 @@ def test_committed_test_notebook_shows_a_correction_with_before_and_after():
     assert "memory check digits: 1000; read right before" in text, "what it did not forget, measured"
     assert "def train_step" in text, "the learning step's own code"
     assert "saved models/user_mnist_mlp.npz" in text, "the path a learner's run writes"
+    assert "models/user_mnist_cnn.npz: the base model models/mnist_cnn.npz plus 1 correction" in text, \
+        "the other network, switched to, learns the correction once"
 
 
 HEADLINES = [("train_model.ipynb", "mlp", "then trains it on MNIST to **"),

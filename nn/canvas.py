@@ -150,12 +150,17 @@ class DrawingPad:
         if self.prediction is None:
             self.status.value = "Draw a digit first, then press the right digit."
             return
-        self.status.value = (f"<b class='nn-learning'>⏳ Learning from your {digit}…</b> (about a second; "
-                             "the first correction with the convolutional network takes a few)")
+        learning = f"<b class='nn-learning'>⏳ Learning from your {digit}…</b>"
+        self.status.value = f"{learning} (about a second)"
         for button in self.digit_buttons + self.action_buttons:
             button.disabled = True
+
+        def progress(steps):
+            self.status.value = f"{learning} ({steps} steps)"
+
         try:
-            self.net, correction = self.user.correct(self.net, self.prediction.drawing.image, digit)
+            self.net, correction = self.user.correct(self.net, self.prediction.drawing.image, digit,
+                                                     progress)
         finally:
             for button in self.digit_buttons + self.action_buttons:
                 button.disabled = False

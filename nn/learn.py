@@ -96,10 +96,11 @@ class Learned:
         return int(self.after.argmax()) == self.label
 
 
-def learn(net, image, label, earlier=None, settings=LearnSettings()):
+def learn(net, image, label, earlier=None, settings=LearnSettings(), progress=None):
     """Teach net (in place) that the 28x28 uint8 `image` is `label`; returns a Learned.
 
     earlier: (images (n, 784) uint8, labels) of the user's previous corrections, or None.
+    progress: called as progress(steps) every few steps, for a front end that shows it.
     net.memory must hold the network's memory of its training digits (see no_memory_message).
     If the certified finish has to hold part of the update back, the correction is learned again with
     variations half as wide, then with none of their shape changes (a narrower claim on what the user's
@@ -109,7 +110,8 @@ def learn(net, image, label, earlier=None, settings=LearnSettings()):
     if net.memory is None:
         raise NNError(no_memory_message(net))
     start = time.perf_counter()
-    correction = Correction(net, np.asarray(image, np.uint8).reshape(1, 784), label, earlier, settings)
+    correction = Correction(net, np.asarray(image, np.uint8).reshape(1, 784), label, earlier, settings,
+                            progress or (lambda steps: None))
     old, tried = net.flat.copy(), []
     for width in (1.0, 0.5, 0.0):
         net.flat[...] = old
@@ -125,8 +127,8 @@ def learn(net, image, label, earlier=None, settings=LearnSettings()):
 class Correction:
     """One correction: the drawing, its variations, the rows to check, and the training run."""
 
-    def __init__(self, net, image, label, earlier, s):
-        self.net, self.image, self.label, self.s = net, image, label, s
+    def __init__(self, net, image, label, earlier, s, progress):
+        self.net, self.image, self.label, self.s, self.progress = net, image, label, s, progress
         self.head = head = Head(net)
         self.drawing = head.features(image)
         self.held = self._variations(s.held_out, 1.0, np.random.default_rng([s.seed, 1]))
@@ -159,6 +161,7 @@ class Correction:
         def step(i):
             if i and i % s.watch_every == 0:
                 watch.look()
+                self.progress(i)
             X, labels, chosen = _step_rows(rng, s, self.label, variations, self.earlier_F,
                                            self.earlier_labels, self.near, watch.hurt, self.rehearse)
             head.train_step(optimizer, X, labels, self.memory[chosen], chosen, s)

@@ -143,11 +143,12 @@ class UserModel:
 
     # --- learning from a correction ---------------------------------------------------------------
 
-    def correct(self, net, image, label):
+    def correct(self, net, image, label, progress=None):
         """Teach `net` (the network the caller holds) that the 28x28 uint8 `image` is `label`; keep it.
 
         Returns (network, Correction): the network to use from now on (the one given, trained in
         place, unless another program saved a newer user model meanwhile: then that one, trained).
+        progress: passed to learn.learn, called every few steps (the canvas shows it).
         The sample is appended first, then the model saved; a failure before the model is saved
         takes the sample back, so both files stay as they were. A drawing the network already reads
         as `label` is neither learned nor kept (Correction.learned is None), wherever it comes from.
@@ -161,7 +162,7 @@ class UserModel:
             before_bytes = self.model_path.read_bytes() if self.model_path.exists() else None
             self._append_sample(image, label)
             try:
-                learned = self._learn_row(net, self.samples(), row)
+                learned = self._learn_row(net, self.samples(), row, progress)
                 self._save(net, before_bytes)
             except BaseException:
                 self._drop_last_sample(row)
@@ -185,14 +186,14 @@ class UserModel:
             return self._load_or_repair(lambda _: None)
         return self._fresh_from(net, model_sha256(self.base_path), n)
 
-    def _learn_row(self, net, samples, i):
+    def _learn_row(self, net, samples, i, progress=None):
         """Learn sample row i on net (in place), rehearsing the rows before it; record it."""
         images, labels = samples
         first = net.record["user"]["first_sample"]
         earlier = (images[first:i], labels[first:i]) if i > first else None
         n = len(net.record["corrections"])
         learned = learn(net, images[i].reshape(28, 28), int(labels[i]), earlier=earlier,
-                        settings=LearnSettings(seed=n))
+                        settings=LearnSettings(seed=n), progress=progress)
         net.record["corrections"].append({
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "label": int(labels[i]), "steps": learned.steps,

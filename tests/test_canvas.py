@@ -118,19 +118,25 @@ def test_a_click_without_a_drawing_says_what_to_do(pad):
     assert pad.prediction is None and "no digit found in the canvas" in pad.status.value
 
 
-def test_pressing_a_digit_says_at_once_that_it_learns_and_the_buttons_wait(pad, monkeypatch):
+def test_pressing_a_digit_says_at_once_that_it_learns_shows_progress_and_the_buttons_wait(pad, monkeypatch):
     draw(pad, ONE_WITH_A_LONG_FLAG)
-    seen = []
+    seen, statuses = [], []
     real = pad.user.correct
 
-    def watching(*args):
+    def watching(net, image, digit, progress):
         seen.append((pad.status.value, [b.disabled for b in pad.digit_buttons + pad.action_buttons]))
-        return real(*args)
+
+        def watched(steps):
+            progress(steps)
+            statuses.append(pad.status.value)
+
+        return real(net, image, digit, watched)
 
     monkeypatch.setattr(pad.user, "correct", watching)
     pad.digit_buttons[1].click()
     status, disabled = seen[0]
     assert "Learning from your 1" in status and all(disabled)
+    assert statuses and all("Learning from your 1" in s and " steps)" in s for s in statuses), statuses
     assert not any(b.disabled for b in pad.digit_buttons + pad.action_buttons)
     assert "learned that this is a 1" in pad.status.value.lower()
 

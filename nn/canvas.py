@@ -197,9 +197,10 @@ class DrawingPad:
         self.status.value = f"Saved the drawing as {shown(path)}{kept}."
 
     def clear(self):
-        if self.strokes:
-            self._now_using("")
+        had_drawing = bool(self.strokes)
         self.strokes, self.drawing_now, self.prediction = [], False, None
+        if had_drawing:                 # (at start-up the status keeps what loading the model said)
+            self._now_using("")
         self.canvas.fill_style = "black"
         self.canvas.fill_rect(0, 0, SIZE, SIZE)
         self.canvas.stroke_style = self.canvas.fill_style = "white"

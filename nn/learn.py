@@ -136,7 +136,11 @@ class Correction:
         self.memory = head.memory_features()
         self.check = _check_rows(head, self.memory, self.earlier_F, self.earlier_labels, s.sure)
         self.rehearse = np.flatnonzero(~net.memory.check)
-        self.hidden = head.hidden(self.memory[self.rehearse])   # before: to find digits like another
+        self.rehearse_X = self.memory[self.rehearse]
+        self.rehearse_labels = net.memory.labels[self.rehearse].astype(int)
+        self.hidden = head.hidden(self.rehearse_X)              # before: to find digits like another
+        # Which rehearsal digits the network is sure of before learning (the same for every try).
+        self.was_sure = lead(head.layers[-1].forward(self.hidden), self.rehearse_labels) >= s.sure
         self.near = self.rehearse[_nearest(self.hidden, head.hidden(self.held), s.memory // 2)]
         self.before, self.held_before = head.proba(self.drawing)[0], head.proba(self.held)
 
@@ -153,7 +157,7 @@ class Correction:
         rng = np.random.default_rng([s.seed, int(width * 100)])
         variations = self._variations(s.variations, width, rng)
         held = self.held if width == 1 else self._variations(s.held_out, width, rng)
-        watch = Watch(head, self.memory, self.rehearse, s.sure)
+        watch = Watch(head, self.rehearse_X, self.rehearse, self.rehearse_labels, self.was_sure, s.sure)
         old = net.flat.copy()
         optimizer = Adam(net.flat, net.flat_grad)
         net.flat_grad[...] = 0                  # the frozen layers' gradients stay zero: Adam leaves them
@@ -231,10 +235,11 @@ class Watch:
     before, now less sure than that. They are rehearsed in every later step (as MIR, Aljundi et al.
     2019, rehearses the memory an update would hurt most)."""
 
-    def __init__(self, head, memory, rehearse, sure=1.0):
-        self.head, self.X, self.rows, self.sure = head, memory[rehearse], rehearse, sure
-        self.labels = head.net.memory.labels[rehearse].astype(int)
-        self.was_sure = lead(head.scores(self.X), self.labels) >= sure
+    def __init__(self, head, X, rows, labels, was_sure, sure):
+        """X, labels: the rehearsal digits' features and labels; rows: their indices in the memory;
+        was_sure: which of them the network read right with a lead of at least `sure` before."""
+        self.head, self.X, self.rows, self.labels = head, X, rows, labels
+        self.was_sure, self.sure = was_sure, sure
         self.hurt = np.zeros(0, int)
 
     def look(self):

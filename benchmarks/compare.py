@@ -54,8 +54,8 @@ def run_ours(data, epochs, seed, threads=1):
     net = Network(mlp(SIZES), seed=seed)
     settings = Settings(epochs=epochs, batch_size=BATCH, learning_rate=LR, schedule="constant",
                         augment=False, seed=seed, threads=threads)
-    history = fit(net, x, y, settings, test=(xt, yt), progress=False)
-    return history.seconds, history.test_accuracy
+    history = fit(net, x, y, settings, (xt, yt), progress=False)
+    return history.seconds, history.validation_accuracy
 
 
 def run_torch(data, epochs, seed, threads=1):

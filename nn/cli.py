@@ -234,7 +234,8 @@ def _learn(args):
     net, _ = user.load(say=_stderr)
     why = doubt(drawing, net)
     if why and not args.anyway and not _confirm(f"{args.image}: {why} Keep it as a {label} anyway? (y/n) "):
-        raise NNError(f"{args.image}: {why.split(':')[0]}, so it was not learned. If it really is a {label}, "
+        reason = why.rsplit(". ", 1)[0]                   # what it looks like, without the drawing advice
+        raise NNError(f"{args.image}: {reason}, so it was not learned. If it really is a {label}, "
                       "run again with --anyway.")
     _, correction = user.correct(net, drawing.image, label)
     print(f"{args.image}: {correction.message}")

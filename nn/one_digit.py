@@ -7,6 +7,7 @@ random noise, a scribble, a smiley or a number of several digits; this module sa
 The network's answer is only worth giving when the drawing is like the digits it learned from. Three
 kinds of evidence, each compared with what real digits show (LIMITS):
 
+0. The canvas: a drawing is strokes on a plain background; a photo has mid-tones everywhere (Drawing.tones).
 1. The layout of the ink before it was cropped (Drawing.parts): several marks of a digit's height side
    by side are several digits; marks inside a closed loop (eyes in a face) are no digit, nor are many
    separate marks (noise), nor ink much wider than tall (digits written so close that they touch).
@@ -40,6 +41,7 @@ from .network import scale_pixels
 
 # Each: just beyond the largest (or smallest) value that re-drawn MNIST training digits show.
 LIMITS = {
+    "tones": 0.09,          # share of the canvas in mid-tones; drawings have at most 0.07, photos more
     "side_by_side": 1,      # marks of the digit's height side by side; a digit is one column of ink
     "width": 1.9,           # width / height of all the ink; MNIST's widest digits are about 1.7
     "inside_loops": 0,      # marks inside a closed loop, like eyes in a face
@@ -56,6 +58,7 @@ BIG = 0.1                   # a mark counts if at least this share of the larges
 INSIDE = 0.04               # ...or, inside a loop, this share (an eye is 5% or more, a pen's speck less)
 TALL = 0.5                  # a column of marks counts as a digit if this share of the ink's height
 REASONS = {
+    "tones": "{:.0%} of it is in mid-tones, as in a photo or noise",
     "inside_loops": "{} marks inside a closed loop",
     "marks": "{} separate marks",
     "inked": "{:.0%} of it is ink",
@@ -73,10 +76,12 @@ def doubt(drawing, net):
     limits = {**LIMITS, **(net.record or {}).get("one_digit", {})}
     e = evidence(drawing, net)
     beyond = [k for k in LIMITS if (e[k] < limits[k] if k in LOW else e[k] > limits[k])]
-    if "side_by_side" in beyond and e["marks"] <= e["side_by_side"] + 1:    # noise has many more marks
+    several = "tones" not in beyond                        # a photo is no drawing, of one digit or more
+    if several and "side_by_side" in beyond and e["marks"] <= e["side_by_side"] + 1:   # noise: more marks
         return (f"this looks like more than one digit: {e['side_by_side']} marks side by side. "
                 "Draw one digit at a time.")
-    if "width" in beyond and not set(beyond) & {"inside_loops", "marks", "inked", "holes", "pieces"}:
+    untidy = {"inside_loops", "marks", "inked", "holes", "pieces"}
+    if several and "width" in beyond and not set(beyond) & untidy:
         return (f"this looks like more than one digit: the ink is {e['width']:.1f} times as wide as it "
                 "is tall. Draw one digit at a time.")
     found = [REASONS[k].format(e[k]) for k in beyond if k in REASONS]
@@ -88,7 +93,8 @@ def doubt(drawing, net):
 
 def evidence(drawing, net):
     """Everything doubt looks at, as a dict of numbers named like LIMITS."""
-    return {**layout(drawing.parts), **ink_statistics(drawing.image), **network_view(drawing.image, net)}
+    return {"tones": drawing.tones, **layout(drawing.parts), **ink_statistics(drawing.image),
+            **network_view(drawing.image, net)}
 
 
 def layout(parts):

@@ -28,15 +28,15 @@ def show_digits(images, titles=None, cols=10, size=1.2, credit=None):
 
 
 def plot_history(history):
-    """Loss and accuracy per epoch, on the training batches and on the test digits."""
+    """Loss and accuracy per epoch, on the training batches and on the validation digits, if any."""
     epochs = np.arange(1, len(history.loss) + 1)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
     left.plot(epochs, history.loss, "o-", label="training batches (distorted digits)")
     right.plot(epochs, np.array(history.accuracy) * 100, "o-", label="training batches (distorted digits)")
-    if history.test_loss:
-        test = "test digits (never trained on)"
-        left.plot(epochs, history.test_loss, "s-", label=test)
-        right.plot(epochs, np.array(history.test_accuracy) * 100, "s-", label=test)
+    if history.validation_loss:
+        held_out = "validation digits (held out, never trained on)"
+        left.plot(epochs, history.validation_loss, "s-", label=held_out)
+        right.plot(epochs, np.array(history.validation_accuracy) * 100, "s-", label=held_out)
     left.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss", yscale="log")
     right.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
     for ax in (left, right):

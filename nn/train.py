@@ -45,6 +45,7 @@ class Settings:
     average: float = 0.0            # decay of a moving average of the weights, the model kept (0: off)
     augment: bool = True            # train on randomly distorted copies of the digits
     distortion: Distortion = field(default_factory=Distortion)
+    validation: int = 0             # training digits held out and measured after each epoch (0: none)
     seed: int = 0                   # all randomness comes from it
     threads: int = 1                # BLAS threads (1 is fastest here, see README)
 
@@ -59,6 +60,7 @@ class Settings:
             (self.schedule in ("cosine", "constant"), f"schedule {self.schedule!r} is unknown"),
             (self.learning_rate > 0, f"learning rate {self.learning_rate} must be above 0"),
             (0 <= self.average < 1, f"average {self.average} is not from 0 to below 1"),
+            (self.validation >= 0, f"validation {self.validation} must be 0 or more digits"),
             (self.threads >= 1, f"threads {self.threads} must be at least 1")]
         problems = [message for ok, message in rules if not ok]
         if problems:
@@ -93,7 +95,7 @@ def settings_for(arch):
     """
     if arch == "cnn":
         return Settings(arch="cnn", epochs=22, batch_size=128, learning_rate=2e-3, dropout=0.5,
-                        average=0.999, distortion=CNN_DISTORTION)
+                        average=0.999, distortion=CNN_DISTORTION, threads=2)
     return Settings(arch=arch)
 
 
@@ -103,8 +105,8 @@ class History:
 
     loss: list = field(default_factory=list)
     accuracy: list = field(default_factory=list)
-    test_loss: list = field(default_factory=list)
-    test_accuracy: list = field(default_factory=list)
+    validation_loss: list = field(default_factory=list)
+    validation_accuracy: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
 
 
@@ -119,11 +121,11 @@ def evaluate(net, images, labels):
     return cross_entropy(P, one_hot(labels, P.shape[1], P.dtype)), accuracy(P, labels)
 
 
-def fit(net, images, labels, settings=None, test=None, progress=True):
+def fit(net, images, labels, settings=None, validation=None, progress=True):
     """Train net in place on uint8 images (m, 784) with integer labels (m,); return a History.
 
-    test: optional (images, labels) measured after every epoch, never trained on.
-    With settings.average, the test digits are read by the averaged weights, and those are kept.
+    validation: optional (images, labels) measured after every epoch, never trained on: the digits a
+    recipe is chosen on. With settings.average, they are read by the averaged weights, which are kept.
     Stops with an NNError if the loss blows up (not a number, or above DIVERGED_LOSS).
     """
     s = settings or Settings()
@@ -157,11 +159,11 @@ def fit(net, images, labels, settings=None, test=None, progress=True):
             history.loss.append(loss_sum / len(labels))
             history.accuracy.append(hits / len(labels))
             history.seconds.append(time.perf_counter() - start)
-            if test is not None:
+            if validation is not None:
                 with average.swapped_in() if average else contextlib.nullcontext():
-                    test_loss, test_accuracy = evaluate(net, *test)
-                history.test_loss.append(test_loss)
-                history.test_accuracy.append(test_accuracy)
+                    validation_loss, validation_accuracy = evaluate(net, *validation)
+                history.validation_loss.append(validation_loss)
+                history.validation_accuracy.append(validation_accuracy)
             if progress:
                 print(_epoch_line(history, s.epochs), flush=True)
     if average:
@@ -196,8 +198,9 @@ def _progress_bar(steps, description, progress):
 def _epoch_line(h, epochs):
     line = (f"epoch {len(h.loss):>3}/{epochs}  loss {h.loss[-1]:.4f}  accuracy {h.accuracy[-1]:.2%}"
             f"  ({h.seconds[-1]:.1f} s)")
-    if h.test_accuracy:
-        line += f"  test digits: loss {h.test_loss[-1]:.4f}  accuracy {h.test_accuracy[-1]:.2%}"
+    if h.validation_accuracy:
+        line += (f"  validation digits: loss {h.validation_loss[-1]:.4f}"
+                 f"  accuracy {h.validation_accuracy[-1]:.2%}")
     return line
 
 
@@ -261,6 +264,7 @@ def training_record(settings, data_name, images, labels, history, test_accuracy=
         "epochs_run": len(history.loss),
         "train_seconds": round(float(sum(history.seconds)), 1),
         "final_train_loss": history.loss[-1] if history.loss else None,
+        "validation_accuracy": history.validation_accuracy[-1] if history.validation_accuracy else None,
         "test": {"name": str(test_name), "accuracy": test_accuracy} if test_accuracy is not None else None,
         "software": {"python": platform.python_version(), "numpy": np.__version__},
     }
@@ -292,6 +296,11 @@ def load_split(name, split, digits=None):
 def load_training_data(name=MNIST, digits=None, include_my_digits=False, samples=None):
     """The digits to train on: a dataset's train split, plus the user's corrected drawings if asked."""
     images, labels = load_split(name, "train", digits)
+    return with_my_digits(images, labels, include_my_digits, samples)
+
+
+def with_my_digits(images, labels, include_my_digits=True, samples=None):
+    """images and labels with the user's corrected drawings (test_model.ipynb) added at the end."""
     samples = Path(samples or paths.USER_SAMPLES)
     if include_my_digits and samples.exists():
         from .data import load_digits
@@ -299,6 +308,16 @@ def load_training_data(name=MNIST, digits=None, include_my_digits=False, samples
         mine, my_labels = load_digits(samples)
         images, labels = np.concatenate([images, mine]), np.concatenate([labels, my_labels])
     return images, labels
+
+
+def hold_out(images, labels, n):
+    """(training images, labels, validation (images, labels) or None): the last n digits held out."""
+    if not n:
+        return images, labels, None
+    if n >= len(labels):
+        raise NNError(f"cannot hold out {n:,} of {len(labels):,} training digits for validation: "
+                      "hold out fewer (5,000 of MNIST's 60,000 is usual).")
+    return images[:-n], labels[:-n], (images[-n:], labels[-n:])
 
 
 @dataclass
@@ -321,12 +340,14 @@ def run(settings=None, data=MNIST, test_data=MNIST, digits=None, include_my_digi
         progress=True, say=print):
     """Load, build, train, measure, record and save: the whole job, as the notebook and CLI do it.
 
+    With settings.validation, that many training digits are held out and measured after each epoch; the
+    test digits are read once, when training is over, so nothing about the training can depend on them.
     out: where to save (default: models/trained_<arch>.npz, which then becomes the base model).
     Nothing is written unless training finished; the previous model stays as it was otherwise.
     """
     s = settings or Settings()
-    images, labels = load_training_data(data, digits, include_my_digits)
-    test_images, test_labels = load_split(test_data, "test")
+    images, labels, validation = hold_out(*load_split(data, "train", digits), s.validation)
+    images, labels = with_my_digits(images, labels, include_my_digits)
     from .data import balance_warning
 
     warning = balance_warning(labels, str(data))
@@ -335,7 +356,8 @@ def run(settings=None, data=MNIST, test_data=MNIST, digits=None, include_my_digi
     net = s.network()
     out = Path(out or paths.trained_model(s.arch))
     say(f"training {net.describe()} on {len(labels):,} digits from {data}")
-    history = fit(net, images, labels, s, test=(test_images, test_labels), progress=progress)
+    history = fit(net, images, labels, s, validation, progress=progress)
+    test_images, test_labels = load_split(test_data, "test")    # read once, at the end
     P = net.predict_proba(scale_pixels(test_images))
     net.record = training_record(s, data, images, labels, history, accuracy(P, test_labels), test_data)
     net.memory = remember(net, images, labels, seed=s.seed)

@@ -170,6 +170,14 @@ def test_learn_refuses_what_does_not_look_like_a_digit_without_a_keyboard(tmp_pa
     assert result.returncode == 0 and (tmp_path / "mine.csv").exists()
 
 
+def test_learn_refuses_a_photo_without_a_keyboard(tmp_path):
+    from tests.test_one_digit import sample_photos
+
+    result = run("learn", sample_photos()[1], "--label", "3", *user_files(tmp_path, SHIPPED))
+    assert_one_line_error(result, "does not look like a digit", "as in a photo", "not learned", "--anyway")
+    assert not (tmp_path / "mine.csv").exists()
+
+
 def test_learn_on_a_drawing_already_read_right_keeps_nothing(tmp_path):
     result = run("learn", IMAGE, "--label", "7", *user_files(tmp_path, SHIPPED))
     assert result.returncode == 0 and "already reads 7: nothing to learn" in result.stdout

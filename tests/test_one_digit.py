@@ -1,6 +1,8 @@
 """Telling one digit from everything else a person might draw: noise, scribbles, a smiley, letters and
 numbers of several digits are doubted, real digit drawings are not."""
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -118,3 +120,36 @@ def test_a_model_can_carry_its_own_limits(net, tmp_path):
     strict = net.copy()
     strict.record = {**net.record, "one_digit": {"score": 1000.0}}
     assert "the network finds no digit in it" in doubt(drawing, strict)
+
+
+def sample_photos():
+    """Real photos that ship with two of the project's dependencies: a portrait, a temple, a flower."""
+    import matplotlib
+    import sklearn
+
+    images = Path(sklearn.__file__).parent / "datasets" / "images"
+    return [Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg",
+            images / "china.jpg", images / "flower.jpg"]
+
+
+@pytest.mark.parametrize("model", ["mnist_mlp.npz", "mnist_cnn.npz"])
+def test_photos_are_not_a_digit_for_either_network(model):
+    net = load_model(shipped_model().parent / model)
+    for photo in sample_photos():
+        said = doubt(preprocess(photo), net)
+        assert said is not None and said.startswith(NOT_A_DIGIT), (photo.name, said)
+    portrait = preprocess(sample_photos()[0])
+    assert portrait.tones > LIMITS["tones"] and "as in a photo" in doubt(portrait, net)
+
+
+def test_a_photographed_page_with_fading_light_is_still_plain(net, tmp_path):
+    image = stroke_digit(4, np.random.default_rng(4), 10)[0]
+    ink = image[..., 3] if image.ndim == 3 else (255 - image if image[0, 0] > 127 else image)
+    paper = 255.0 - ink                                             # black on white
+    h, w = paper.shape
+    light = 0.5 + 0.4 * np.linspace(0, 1, w)[None, :] * np.linspace(0.6, 1, h)[:, None]
+    page = paper * light + np.random.default_rng(0).normal(0, 4, paper.shape)
+    path = tmp_path / "page.jpg"
+    cv2.imwrite(str(path), np.clip(page, 0, 255).astype(np.uint8))
+    drawing = preprocess(path)
+    assert drawing.tones < 0.02 and doubt(drawing, net) is None

@@ -20,11 +20,11 @@ QUICK = dict(epochs=3, batch_size=32, learning_rate=2e-3, augment=False)
 def test_short_training_on_real_mnist_beats_90_percent(mnist):
     net = Network(mlp([784, 64, 10]), seed=0)
     test = (mnist["x_test"][:2000], mnist["y_test"][:2000])
-    history = fit(net, mnist["x_train"][:10000], mnist["y_train"][:10000], Settings(**QUICK), test=test,
+    history = fit(net, mnist["x_train"][:10000], mnist["y_train"][:10000], Settings(**QUICK), validation=test,
                   progress=False)
     _, accuracy = evaluate(net, *test)
     assert accuracy > 0.90
-    assert history.test_accuracy[-1] == accuracy and len(history.loss) == 3
+    assert history.validation_accuracy[-1] == accuracy and len(history.loss) == 3
     assert history.loss[2] < history.loss[0], "the training loss should fall"
 
 
@@ -77,13 +77,13 @@ def test_fit_keeps_the_averaged_weights_it_measured(mnist):
     runs = {}
     for average in (0.0, 0.99):
         net = Network(mlp([784, 32, 10]), seed=0)
-        history = fit(net, images, labels, Settings(**QUICK, average=average), test=test, progress=False)
+        history = fit(net, images, labels, Settings(**QUICK, average=average), test, progress=False)
         runs[average] = net, history
     (plain, plain_history), (averaged, averaged_history) = runs[0.0], runs[0.99]
     assert plain_history.loss == averaged_history.loss, "the same steps were taken"
     assert not np.array_equal(plain.flat, averaged.flat)
-    assert evaluate(averaged, *test)[1] == averaged_history.test_accuracy[-1]
-    assert averaged_history.test_accuracy[-1] > 0.85
+    assert evaluate(averaged, *test)[1] == averaged_history.validation_accuracy[-1]
+    assert averaged_history.validation_accuracy[-1] > 0.85
 
 
 def test_divergence_stops_training_with_advice():

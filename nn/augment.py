@@ -83,3 +83,13 @@ def distort(images, rng, d=Distortion()):
         out[i] = cv2.remap(image, map_x[i], map_y[i], cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     return out.reshape(shape)
+
+
+def shifted(images, dx, dy):
+    """uint8 digits (m, 784) moved dx pixels right and dy down (negative: left, up), whole pixels, the
+    uncovered edge left as background (0): what "the same digit, a few pixels off" means."""
+    digits = images.reshape(-1, SIDE, SIDE)
+    out = np.zeros_like(digits)
+    out[:, max(dy, 0):SIDE + min(dy, 0), max(dx, 0):SIDE + min(dx, 0)] = \
+        digits[:, max(-dy, 0):SIDE - max(dy, 0), max(-dx, 0):SIDE - max(dx, 0)]
+    return out.reshape(len(images), -1)

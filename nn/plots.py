@@ -132,13 +132,14 @@ def plot_filters(W, cols=8):
         ax.axis("off")
         if o < c_out:
             image = ax.imshow(W[:, :, 0, o], cmap="RdBu_r", vmin=-limit, vmax=limit)
-    fig.colorbar(image, ax=axes, shrink=0.8, label="weight (red: ink here raises the output)")
+    fig.colorbar(image, ax=axes, shrink=0.8, label="weight (red: ink here raises the output, blue: lowers)")
     fig.suptitle(f"The {c_out} learned {k}x{k} filters of the first convolution")
     return fig
 
 
 def plot_feature_maps(digit, maps, cols=8, title="What each filter finds in this digit"):
-    """A digit (28, 28) next to a layer's output for it, maps (H, W, channels): one image per channel."""
+    """A digit (28, 28) next to a layer's output for it, maps (H, W, channels): one image per channel, all
+    on one colour scale (black: 0, the filter found nothing there), so the maps can be compared."""
     channels = maps.shape[2]
     rows = -(-channels // cols)
     fig, axes = plt.subplots(rows, cols + 1, figsize=((cols + 1) * 1.1, rows * 1.1))
@@ -147,7 +148,24 @@ def plot_feature_maps(digit, maps, cols=8, title="What each filter finds in this
         ax.axis("off")
     axes[0, 0].imshow(digit, cmap="gray")
     axes[0, 0].set_title("input", fontsize=8)
+    top = float(maps.max()) or 1.0
     for c in range(channels):
-        axes[c // cols, 1 + c % cols].imshow(maps[:, :, c], cmap="magma")
+        image = axes[c // cols, 1 + c % cols].imshow(maps[:, :, c], cmap="magma", vmin=0, vmax=top)
+        axes[c // cols, 1 + c % cols].set_title(str(c), fontsize=7)
+    fig.colorbar(image, ax=axes[:, 1:], shrink=0.8, label="output after ReLU")
     fig.suptitle(title)
+    return fig
+
+
+def plot_shift_accuracy(shifts, accuracies):
+    """Accuracy (%) against how many pixels the digits were moved, one line per network:
+    accuracies = {name: [accuracy for each shift]}."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, values in accuracies.items():
+        ax.plot(shifts, np.array(values) * 100, "o-", label=name)
+    ax.set(xlabel="digits moved by (pixels)", ylabel="accuracy (%)", title="Reading digits moved off centre",
+           xticks=list(shifts))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
     return fig

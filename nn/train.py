@@ -70,6 +70,15 @@ class Settings:
         """A JSON-ready dict of these settings."""
         return asdict(self)
 
+    def __repr__(self):
+        """The settings that apply: no hidden widths for the convolutional network (conv.cnn fixes its
+        layers), no distortion ranges when there are no distortions."""
+        unused = {"hidden"} if self.arch == "cnn" else set()
+        unused |= set() if self.augment else {"distortion"}
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
+                          if f.name not in unused)
+        return f"Settings({shown})"
+
     def network(self):
         """A fresh network of the architecture these settings describe, initialised from the seed."""
         if self.arch == "mlp":

@@ -3,10 +3,12 @@ committed copies carry the outputs of a real full run that read well on the web.
 
 import json
 
+import numpy as np
 import pytest
 
-from nn import load_model
+from nn import load_model, paths
 from nn.paths import shipped_model
+from nn.train import settings_for
 
 from .conftest import ROOT
 
@@ -125,3 +127,32 @@ def test_the_accuracy_the_readme_claims_is_the_committed_runs_and_the_models(not
     claimed = re.search(re.escape(readme_line) + r"([\d.]+)%", readme).group(1)
     recorded = load_model(shipped_model(arch)).record["test"]["accuracy"]
     assert printed and printed[-1] == claimed == f"{recorded:.2%}"[:-1], (printed, claimed, recorded)
+
+
+@pytest.mark.parametrize("notebook, arch", [("train_model.ipynb", "mlp"), ("train_cnn.ipynb", "cnn")])
+def test_the_committed_training_run_made_the_shipped_model_and_printed_a_learner_s_path(notebook, arch):
+    """The path printed is the notebook's own MODEL_PATH (the shipped file is never written by a run), and
+    the record printed is the shipped model's: that run made it."""
+    text = text_of(committed(notebook))
+    assert f"saved {paths.shown(paths.trained_model(arch))}" in text
+    record = load_model(shipped_model(arch)).record
+    assert f"date: {record['date']}" in text
+    recipe = json.loads(json.dumps(settings_for(arch).record()))
+    assert record["settings"] == recipe, "shipped with the recipe the code names"
+
+
+def test_the_cnn_recipe_s_seeds_are_the_ones_the_notebook_and_readme_report():
+    import re
+
+    recipe = json.loads((ROOT / "benchmarks" / "results" / "recipe.json").read_text())
+    seeds = {int(k): v["test_accuracy"] for k, v in recipe["cnn"]["seeds"].items()}
+    assert sorted(seeds) == [0, 1, 2]
+    shipped = load_model(shipped_model("cnn")).record["test"]["accuracy"]
+    assert seeds[0] == shipped, "seed 0 is the shipped model's run"
+    mean = f"{np.mean(list(seeds.values())):.2%}"
+    assert f"mean {mean}" in text_of(committed("train_cnn.ipynb"))
+    readme = (ROOT / "README.md").read_text()
+    assert re.search(rf"mean {re.escape(mean)}", readme), "the README reports the same mean"
+    chosen = recipe["cnn"]["validate"]
+    best = max(chosen, key=lambda k: chosen[k]["final"])
+    assert best == "shipped", "the recipe shipped is the one that won"

@@ -360,3 +360,18 @@ def test_distortion_changes_digits_but_keeps_their_ink(mnist):
     assert np.mean(out != images) > 0.05
     ink_ratio = out.sum(1).astype(float) / images.sum(1)
     assert 0.75 < np.median(ink_ratio) < 1.25
+
+
+def test_shifted_moves_every_pixel_and_fills_the_edge_with_background():
+    from nn.augment import shifted
+
+    digits = np.random.default_rng(0).integers(1, 256, (3, 784)).astype(np.uint8)
+    moved = shifted(digits, 2, -3).reshape(-1, 28, 28)
+    assert np.array_equal(moved[:, :25, 2:], digits.reshape(-1, 28, 28)[:, 3:, :26])
+    assert not moved[:, 25:, :].any() and not moved[:, :, :2].any()
+    assert np.array_equal(shifted(digits, 0, 0), digits)
+
+
+def test_settings_show_only_what_applies_to_the_network():
+    assert "hidden" not in repr(settings_for("cnn")) and "hidden=(512, 512)" in repr(settings_for("mlp"))
+    assert "distortion" not in repr(Settings(augment=False))

@@ -11,7 +11,6 @@ process's own peak memory (VmHWM) and the seconds are reported. The target: an 8
 """
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,9 @@ import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import write_report  # noqa: E402
 
 READERS = {
     "project": "from nn.preprocess import preprocess; preprocess(path)",
@@ -86,8 +88,7 @@ def main():
                         f"peak {got[0]:7.0f} MB ({got[1]:6.0f} beyond the imports), {got[2]:6.2f} s"
                     print(f"{side:>6} x {side:<6} {kind:12} {reader:8} {shown}", flush=True)
                 path.unlink()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(rows, indent=2) + "\n")
+    write_report(args.out, {"images": rows})
     return 0
 
 

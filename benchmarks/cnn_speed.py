@@ -20,17 +20,17 @@ Timing is for this file only; tests never depend on it.
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import machine, matmul_peak_gflops, write_report  # noqa: E402
 from benchmarks.mnist import SHARED, mnist  # noqa: E402
 from nn.conv import INPUT_SHAPE, Conv2D, Flatten, MaxPool2D, cnn  # noqa: E402
 from nn.layers import Dense, ReLU, one_hot  # noqa: E402
@@ -87,16 +87,6 @@ def layer_flops(layers, m=BATCH):
             out.append((layer, one * (2 if number == 0 else 3)))
         shape = out_shape
     return out
-
-
-def matmul_peak_gflops(threads, n=2048, repeats=10):
-    """The machine's float32 matrix-multiply speed (OpenBLAS sgemm, n x n): what a conv could reach."""
-    rng = np.random.default_rng(0)
-    a, b = rng.random((n, n), np.float32), rng.random((n, n), np.float32)
-    with threadpool_limits(limits=threads, user_api="blas"):
-        a @ b
-        best = min(_seconds(lambda: a @ b) for _ in range(repeats))
-    return 2 * n ** 3 / best / 1e9
 
 
 def _seconds(f):
@@ -341,22 +331,6 @@ def measure(arch, data, thread_counts, use_torch, peak):
             "steps": steps, "ratio_ours_over_torch": ratios, "conv_layers_alone": conv_layers}
 
 
-def machine():
-    cpu = platform.processor()
-    if Path("/proc/cpuinfo").exists():
-        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), cpu)
-    versions = {"numpy": np.__version__}
-    try:
-        import torch
-        versions["torch"] = torch.__version__
-    except ImportError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), **versions,
-            "blas": [(i["internal_api"], i.get("version"), i.get("architecture")) for i in threadpool_info()
-                     if i["user_api"] == "blas"]}
-
-
 def print_report(report, archs):
     m = report["machine"]
     print(f"\n{m['cpu']}, {m['cores']} cores; numpy {m['numpy']}, torch {m.get('torch', 'absent')}; "
@@ -410,7 +384,7 @@ def main():
     print_report(report, args.arch)
     if not args.quick:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
+        write_report(args.out, report)
         print(f"\nwritten to {args.out}")
 
 if __name__ == "__main__":

@@ -17,8 +17,6 @@ Timing is for this file only; tests never depend on it.
 """
 
 import argparse
-import json
-import platform
 import subprocess
 import sys
 import tempfile
@@ -26,11 +24,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import machine, matmul_peak_gflops, write_report  # noqa: E402
 from benchmarks.mnist import SHARED, mnist, source  # noqa: E402
 from nn.data import load_digits, save_csv  # noqa: E402
 from nn.network import Network, mlp, scale_pixels  # noqa: E402
@@ -154,16 +153,10 @@ def time_to(accuracy, seconds, target):
 # VmHWM is the process's own peak resident memory; unlike ru_maxrss it does not carry over the
 # parent's peak into a child started with fork/exec.
 
-def vm_hwm_mb():
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def peak_memory_mb(name, epochs=1):
     code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
-            "from benchmarks.compare import mnist_both, TRAINERS, vm_hwm_mb; data = mnist_both(); "
+            "from benchmarks.common import vm_hwm_mb; from benchmarks.compare import mnist_both, TRAINERS; "
+            "data = mnist_both(); "
             f"base = vm_hwm_mb(); TRAINERS[{name!r}](data, {epochs}, 0); print(base, vm_hwm_mb())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     base, peak = map(float, out.split()[-2:])
@@ -176,7 +169,7 @@ def full_run_memory_mb(epochs=2):
         args = ["train", "--data", str(source("train")), "--test-data", str(source("test")),
                 "--epochs", str(epochs), "--quiet", "--out", str(Path(folder) / "m.npz")]
         code = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-                "from benchmarks.compare import vm_hwm_mb\nfrom nn.cli import main\n"
+                "from benchmarks.common import vm_hwm_mb\nfrom nn.cli import main\n"
                 f"status = main({args!r})\nprint(status, vm_hwm_mb())")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              cwd=ROOT)
@@ -186,17 +179,6 @@ def full_run_memory_mb(epochs=2):
 
 
 # --- the machine's limit, and how close the training step gets to it -------------------------------
-
-def matmul_peak_gflops(threads, n=2048, repeats=5):
-    rng = np.random.default_rng(0)
-    a, b = rng.random((n, n), np.float32), rng.random((n, n), np.float32)
-    with threadpool_limits(limits=threads, user_api="blas"):
-        a @ b
-        start = time.perf_counter()
-        for _ in range(repeats):
-            a @ b
-        return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
-
 
 def matmul_floor_seconds_per_epoch(m=60000, repeats=200):
     """Time of only the matrix multiplies of one epoch's training steps (1 thread): the floor."""
@@ -330,7 +312,7 @@ def main():
     report["quiet_2_threads"] = float(np.median(run_ours(data, 2, 0, threads=2)[0]))
     print_report(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.out, report)
     return 0
 
 
@@ -345,17 +327,6 @@ def summarise(runs, names):
             median = None if None in times else float(np.median(times))
             out[name][f"seconds_to_{round(target * 100)}"] = median
     return out
-
-
-def machine():
-    import os
-
-    blas = [(i["internal_api"], i.get("version"), i["num_threads"]) for i in threadpool_info()]
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() \
-        else platform.processor()
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "blas": blas}
 
 
 def print_report(r):

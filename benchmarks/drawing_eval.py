@@ -13,7 +13,6 @@ Needs MNIST: ../shared/data/mnist.npz on development machines, else data/mnist_t
 """
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import write_report  # noqa: E402
 from benchmarks.drawings import redraw_mnist, stroke_digit  # noqa: E402
 from benchmarks.mnist import SHARED, mnist  # noqa: E402
 from nn.interactive import predict_drawings  # noqa: E402
@@ -119,7 +119,7 @@ def main():
               "median_ms_forward_only": forward_seconds * 1e3}
     _print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.out, report)
     gap = mnist_accuracy - results["re-drawn MNIST"]["pipeline"]
     print(f"\nre-drawn MNIST is {gap * 100:.2f} points below MNIST itself (bar: at most 1.00)")
     return 0 if gap <= 0.01 else 1

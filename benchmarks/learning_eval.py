@@ -26,6 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import write_report  # noqa: E402
 from benchmarks.drawing_eval import make_drawings  # noqa: E402
 from benchmarks.mnist import mnist  # noqa: E402
 from nn.augment import Distortion, distort  # noqa: E402
@@ -107,7 +108,7 @@ def main():
     _print(report)
     out = args.out or ROOT / "benchmarks" / "results" / f"learning_{args.model.stem}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(out, report)
     r = report["run"]
     drop = r["before"]["MNIST held out"] - r["after"]["MNIST held out"]
     ok = drop <= 0.003 and r["right_after_own_correction"] == 1 and r["still_right_at_end"] == 1

@@ -26,13 +26,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.compare import machine  # noqa: E402
+from benchmarks import common  # noqa: E402
+from benchmarks.common import machine  # noqa: E402
 from benchmarks.mnist import mnist, source  # noqa: E402
 from nn.augment import Distortion  # noqa: E402
 from nn.persist import load_model  # noqa: E402
 from nn.train import fit, hold_out, run, settings_for  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results" / "recipe.json"
+RESULTS = common.RESULTS / "recipe.json"
 VALIDATION = 5000       # the last 5,000 training digits, as is usual for MNIST
 
 # Each variant changes one choice of the shipped recipe, to see whether that choice pays.

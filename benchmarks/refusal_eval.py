@@ -19,7 +19,6 @@ Needs MNIST: ../shared/data/mnist.npz on development machines, else data/mnist_*
 """
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import non_digits  # noqa: E402
+from benchmarks.common import write_report  # noqa: E402
 from benchmarks.drawings import redraw_mnist, stroke_digit  # noqa: E402
 from benchmarks.mnist import mnist  # noqa: E402
 from nn.errors import NNError  # noqa: E402
@@ -186,7 +186,7 @@ def main():
               "groups": results}
     _print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.out, report)
     real = [r for g, r in results.items() if g.startswith("real")]
     refused_real = sum(r["refused"] * r["n"] for r in real) / sum(r["n"] for r in real)
     print(f"\nreal digit drawings refused: {refused_real:.2%} (bar: under 0.50%)")

@@ -31,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import write_report  # noqa: E402
 from benchmarks.mnist import mnist  # noqa: E402
 from benchmarks.styles import STYLES, Writer  # noqa: E402
 from nn.learn import LearnSettings, learn  # noqa: E402
@@ -252,7 +253,7 @@ def main():
     if not args.quick:
         out = args.out or ROOT / "benchmarks" / "results" / f"styles_{args.model.stem}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=2) + "\n")
+        write_report(out, report)
     return 0 if meets(report) else 1
 
 

@@ -34,6 +34,7 @@ from nn.network import scale_pixels  # noqa: E402
 from nn.paths import shipped_model  # noqa: E402
 from nn.persist import load_model  # noqa: E402
 from nn.preprocess import Drawing, preprocess  # noqa: E402
+from nn.train import evaluate  # noqa: E402
 
 
 def plain_resize(path):
@@ -65,7 +66,7 @@ def _write(path, image):
     return path
 
 
-def evaluate(net, drawings):
+def tally(net, drawings):
     """Accuracy of the pipeline and of the plain resize, per kind and per style."""
     # Keep only each 28x28 input: a Drawing also holds every full-size step, too much for 10,000.
     ours = predict_drawings(net, [Drawing(preprocess(path).image) for path, *_ in drawings])
@@ -109,10 +110,10 @@ def main():
         return 0
     images, labels = data[0][:args.n], data[1][:args.n]
     net = load_model(args.model)
-    mnist_accuracy = net.accuracy(scale_pixels(images), labels)
+    mnist_accuracy = evaluate(net, images, labels)[1]
     with tempfile.TemporaryDirectory() as folder:
         drawings = make_drawings(images, labels, args.strokes, args.seed, Path(folder))
-        results = evaluate(net, drawings)
+        results = tally(net, drawings)
         seconds, forward_seconds = timing(net, [d[0] for d in drawings[:100]])
     report = {"model": str(args.model.name), "mnist_digits": len(labels), "mnist_accuracy": mnist_accuracy,
               "drawings": results, "median_ms_end_to_end": seconds * 1e3,

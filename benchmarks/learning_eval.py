@@ -35,6 +35,7 @@ from nn.network import scale_pixels  # noqa: E402
 from nn.paths import shipped_model  # noqa: E402
 from nn.persist import load_model  # noqa: E402
 from nn.preprocess import preprocess  # noqa: E402
+from nn.train import evaluate  # noqa: E402
 
 # A second drawing of each corrected digit "in the same style": a lightly distorted copy.
 SAME_STYLE = Distortion(rotate=12.0, scale=0.1, shear=0.1, shift=2.0, elastic=0.5)
@@ -53,7 +54,7 @@ def misread(net, drawings, wanted):
 
 
 def accuracy(net, images, labels):
-    return float(np.mean(net.predict(scale_pixels(images)) == labels))
+    return evaluate(net, images, labels)[1]
 
 
 def run(base, corrections, others, same_style, held_out, settings):

@@ -139,10 +139,6 @@ class Network:
         """The most probable digit for each row of X: (m, 784) -> (m,) integers."""
         return self.predict_proba(X).argmax(axis=1)
 
-    def accuracy(self, X, labels):
-        """Share of rows of X whose predicted digit equals the label."""
-        return float(np.mean(self.predict(X) == np.asarray(labels)))
-
     # --- describing and copying ------------------------------------------------------------------
 
     @property

@@ -331,12 +331,16 @@ def white_on_black(grey):
 
     The background is whatever colour dominates the edges of the canvas: a digit rarely covers them.
     """
-    h, w = grey.shape
-    band = max(1, round(0.05 * min(h, w)))
-    edges = np.concatenate([grey[:band].ravel(), grey[-band:].ravel(),
-                            grey[:, :band].ravel(), grey[:, -band:].ravel()])
-    inverted = bool(np.median(edges) > 0.5)
+    inverted = bool(np.median(edges(grey)) > 0.5)
     return (1 - grey if inverted else grey), inverted
+
+
+def edges(image):
+    """The pixels of a band around the canvas (5% of its shorter side): mostly background."""
+    h, w = image.shape
+    band = max(1, round(0.05 * min(h, w)))
+    return np.concatenate([image[:band].ravel(), image[-band:].ravel(),
+                           image[:, :band].ravel(), image[:, -band:].ravel()])
 
 
 def remove_background(ink, path):
@@ -345,7 +349,9 @@ def remove_background(ink, path):
     The ink level is the brightest 3x3 average, so a single hot pixel cannot set it. Paper texture,
     JPEG ripples and a grey background all end up as exact zeros.
     """
-    background = float(np.median(ink[::3, ::3]))   # every 9th pixel is plenty for the background
+    # Every 9th pixel is plenty for the background; where ink covers more than half of the canvas (a
+    # scribble over all of it), the band around the edge still shows the background.
+    background = min(float(np.median(ink[::3, ::3])), float(np.median(edges(ink))))
     peak = float(cv2.blur(ink, (3, 3)).max())
     if peak - background < 0.1:
         raise NNError(BLANK.format(path=path, why="the image is blank (no contrast)"))

@@ -153,3 +153,13 @@ def test_a_photographed_page_with_fading_light_is_still_plain(net, tmp_path):
     cv2.imwrite(str(path), np.clip(page, 0, 255).astype(np.uint8))
     drawing = preprocess(path)
     assert drawing.tones < 0.02 and doubt(drawing, net) is None
+
+
+def test_a_scribble_over_most_of_the_canvas_is_not_a_digit_rather_than_blank(net, tmp_path):
+    rng = np.random.default_rng(0)
+    canvas = np.zeros((280, 280), np.uint8)
+    points = rng.integers(20, 260, (60, 2))
+    for a, b in zip(points[:-1], points[1:], strict=True):
+        cv2.line(canvas, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 255, 25)
+    assert (canvas > 0).mean() > 0.6, "ink covers most of the canvas, so its median is ink"
+    assert judged(net, canvas, tmp_path).startswith(NOT_A_DIGIT)

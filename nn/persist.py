@@ -78,6 +78,17 @@ def load_model(path):
     return net
 
 
+def read_record(path):
+    """Only the record of a model file (how it was made; a user model's corrections), its weights unread."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return _read_texts(archive, _headers(archive, path), path)[1]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        raise NNError(f"{shown(path)} is not a readable model file ({type(e).__name__}: {e}); it may be "
+                      "truncated or not a model: retrain it or copy it again.") from None
+
+
 def _headers(archive, path):
     """{array name: (shape, dtype)} from each .npy header in the archive, without reading any array."""
     headers = {}

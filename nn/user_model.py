@@ -29,7 +29,7 @@ from .data import CSV_HEADER, load_digits
 from .errors import NNError
 from .learn import LearnSettings, learn
 from .network import scale_pixels
-from .persist import load_model, model_sha256, save_model
+from .persist import load_model, model_sha256, read_record, save_model
 
 LOCK_TIMEOUT = 120       # seconds to wait for another correction to finish before giving up
 
@@ -79,9 +79,11 @@ class UserModel:
 
     def _load_or_repair(self, say):
         base = load_model(self.base_path)
-        base_sha = model_sha256(self.base_path)
         samples = self.samples()
         n_samples = 0 if samples is None else len(samples[1])
+        if not self.model_path.exists() and (n_samples == 0 or self._first_sample(n_samples) == n_samples):
+            return base                                    # nothing of yours: the base file is read once
+        base_sha = model_sha256(self.base_path)
         if self.model_path.exists():
             net = load_model(self.model_path)
             user = net.record.get("user", {})
@@ -92,10 +94,7 @@ class UserModel:
                     f"one (they are kept in {paths.shown(self.samples_path)}).")
                 net = self._fresh_from(base, base_sha, first)
         else:
-            first = self._first_sample(n_samples)
-            if first == n_samples:
-                return base
-            net = self._fresh_from(base, base_sha, first)
+            net = self._fresh_from(base, base_sha, self._first_sample(n_samples))
         learned = net.record["user"]["first_sample"] + len(net.record["corrections"])
         if learned > n_samples:
             raise NNError(f"{paths.shown(self.model_path)} has learned {learned} corrections but "
@@ -129,7 +128,7 @@ class UserModel:
         models) start, since a reset resets them all; with none, after every sample (a fresh start)."""
         for other in sorted(self.model_path.parent.glob("user_*.npz")):
             try:
-                return int(load_model(other).record["user"]["first_sample"])
+                return int(read_record(other)["user"]["first_sample"])
             except (NNError, KeyError, TypeError, ValueError):
                 continue
         return n_samples

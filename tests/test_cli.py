@@ -375,3 +375,14 @@ def test_train_options_default_to_the_chosen_architectures_recipe(capsys):
     assert cli._settings(parser.parse_args([])) == settings_for("mlp")
     parser.print_help()
     assert "(default: 0.0; with --arch cnn: 0.5)" in " ".join(capsys.readouterr().out.split())
+
+
+def test_predict_reads_the_model_file_once():
+    if list((ROOT / "models").glob("user_*.npz")):
+        pytest.skip("this checkout has corrections of its own: predict reads them too")
+    code = ("import sys; opened = []\n"
+            "sys.addaudithook(lambda e, a: opened.append(str(a[0]))\n"
+            "                 if e == 'open' and str(a[0]).endswith('.npz') else None)\n"
+            "from nn.cli import main; main(['predict', 'test_image.png']); print(opened)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.strip().endswith(f"[{str(SHIPPED)!r}]"), result.stdout + result.stderr

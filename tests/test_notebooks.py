@@ -47,6 +47,20 @@ def test_train_model_notebook_runs_on_a_small_sample(mnist_files, tmp_path):
 
 
 @pytest.mark.slow
+def test_train_cnn_notebook_runs_on_a_small_sample(mnist_files, tmp_path):
+    train, test = mnist_files
+    model = tmp_path / "cnn.npz"
+    notebook = execute("train_cnn.ipynb", tmp_path / "out.ipynb", TRAIN_DATA=str(train), TEST_DATA=str(test),
+                       TRAIN_DIGITS=2000, EPOCHS=1, MODEL_PATH=str(model))
+    assert errors_in(notebook) == []
+    net = load_model(model)
+    assert net.describe().startswith("Conv2D") and net.record["data"]["digits"] == 2000
+    text = text_of(notebook)
+    assert "epoch   1/1" in text and "hidden" not in text.split("Settings(")[1].split(")")[0]
+    assert "convolutional (this notebook)" in text and "4 px:" in text, "digits moved off centre, both"
+
+
+@pytest.mark.slow
 def test_test_model_notebook_predicts_headless_without_a_correction(tmp_path):
     notebook = execute("test_model.ipynb", tmp_path / "out.ipynb", MY_MODEL=str(tmp_path / "m.npz"),
                        MY_SAMPLES=str(tmp_path / "s.csv"), BASE_MODEL=str(shipped_model()))

@@ -1,6 +1,6 @@
 """Things people draw in Paint that are not one digit, for measuring what the project refuses.
 
-Six kinds, each a list of makers `maker(rng) -> (image, description)` like benchmarks/drawings.py's
+Seven kinds, each a list of makers `maker(rng) -> (image, description)` like benchmarks/drawings.py's
 (an image ready for cv2.imwrite, in any of that module's three styles: white on black, black on white,
 strokes on transparency):
 - noise: a canvas of random static, sprinkled specks, airbrush spray, ink blots;
@@ -9,7 +9,9 @@ strokes on transparency):
 - letters: capital letters that no digit looks like;
 - shapes: a star, heart, house, arrow, plus, hash, triangle, square;
 - numbers: two to four digits side by side, as pen strokes or as re-drawn MNIST digits, written with
-  gaps from a wide space down to touching.
+  gaps from a wide space down to touching;
+- photos: a crop of one of the real photos that ship with matplotlib and scikit-learn (a portrait, a
+  temple, a flower), grey or in colour, as a person might pick the wrong file.
 
 Letters a digit can be mistaken for by anyone (O, I, l, S, Z, B, G, b, q, g) are left out: no reader can
 tell them from 0, 1, 5, 2, 8, 6, 9, and a "not a digit" answer to them would be a guess.
@@ -289,6 +291,32 @@ def mnist_number(rng, digits28):
     return _finish(canvas, rng, f"MNIST number, {k} digits")
 
 
+def sample_photos():
+    """The real photos that ship with two of the project's dependencies."""
+    from pathlib import Path
+
+    import matplotlib
+    import sklearn
+
+    images = Path(sklearn.__file__).parent / "datasets" / "images"
+    return [Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg",
+            images / "china.jpg", images / "flower.jpg"]
+
+
+def photo(rng):
+    """A random crop (40-100% of each side) of a sample photo, 280-640 px on its longer side."""
+    path = sample_photos()[int(rng.integers(3))]
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR if rng.random() < 0.5 else cv2.IMREAD_GRAYSCALE)
+    h, w = image.shape[:2]
+    ch, cw = int(h * rng.uniform(0.4, 1.0)), int(w * rng.uniform(0.4, 1.0))
+    y, x = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+    crop = image[y:y + ch, x:x + cw]
+    side = int(rng.integers(280, 641))
+    f = side / max(ch, cw)
+    return cv2.resize(crop, (max(1, round(cw * f)), max(1, round(ch * f))), interpolation=cv2.INTER_AREA), \
+        f"photo {path.stem}, {cw}x{ch} crop"
+
+
 KINDS = {
     "noise": [static, specks, spray, blots],
     "scribbles": [tangle, zigzag, loops, thrown_strokes],
@@ -296,6 +324,7 @@ KINDS = {
     "letters": [letter],
     "shapes": [shape],
     "numbers": [stroke_number],        # plus mnist_number, which needs MNIST digits
+    "photos": [photo],
 }
 
 

@@ -171,7 +171,7 @@ def test_learn_refuses_what_does_not_look_like_a_digit_without_a_keyboard(tmp_pa
 
 
 def test_learn_refuses_a_photo_without_a_keyboard(tmp_path):
-    from tests.test_one_digit import sample_photos
+    from benchmarks.non_digits import sample_photos
 
     result = run("learn", sample_photos()[1], "--label", "3", *user_files(tmp_path, SHIPPED))
     assert_one_line_error(result, "does not look like a digit", "as in a photo", "not learned", "--anyway")

@@ -1,7 +1,6 @@
 """Telling one digit from everything else a person might draw: noise, scribbles, a smiley, letters and
 numbers of several digits are doubted, real digit drawings are not."""
 
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -10,6 +9,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks import non_digits
 from benchmarks.drawings import redraw_mnist, stroke_digit
+from benchmarks.non_digits import sample_photos
 from nn.one_digit import LIMITS, doubt, evidence, layout
 from nn.paths import shipped_model
 from nn.persist import load_model
@@ -120,16 +120,6 @@ def test_a_model_can_carry_its_own_limits(net, tmp_path):
     strict = net.copy()
     strict.record = {**net.record, "one_digit": {"score": 1000.0}}
     assert "the network finds no digit in it" in doubt(drawing, strict)
-
-
-def sample_photos():
-    """Real photos that ship with two of the project's dependencies: a portrait, a temple, a flower."""
-    import matplotlib
-    import sklearn
-
-    images = Path(sklearn.__file__).parent / "datasets" / "images"
-    return [Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg",
-            images / "china.jpg", images / "flower.jpg"]
 
 
 @pytest.mark.parametrize("model", ["mnist_mlp.npz", "mnist_cnn.npz"])

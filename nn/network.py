@@ -50,15 +50,16 @@ class Network:
                  saved with it, rehearsed when it learns from a correction.
     """
 
-    def __init__(self, layers, input_shape=(784,), seed=0, dtype=np.float32):
-        """seed=None leaves the parameters uninitialised, for a network about to be loaded from a file."""
+    def __init__(self, layers, input_shape=(784,), seed=0, dtype=np.float32, initialise=True):
+        """The starting weights come from `seed`; initialise=False leaves them unset, for a network whose
+        weights are about to be read from a file or copied from another."""
         self.layers = list(layers)
         self.input_shape = tuple(int(n) for n in input_shape)
         self.dtype = np.dtype(dtype)
         self.output = SoftmaxCrossEntropy()
         self.record = {}
         self.memory = None
-        self._allocate(None if seed is None else np.random.default_rng(seed))
+        self._allocate(np.random.default_rng(seed) if initialise else None)
         self.layers[0].needs_input_grad = False
 
     def _allocate(self, rng):
@@ -150,8 +151,8 @@ class Network:
         return {"input_shape": list(self.input_shape), "layers": [layer.spec() for layer in self.layers]}
 
     @classmethod
-    def from_spec(cls, spec, dtype=np.float32, seed=0):
-        return cls([layer_from_spec(s) for s in spec["layers"]], spec["input_shape"], seed, dtype)
+    def from_spec(cls, spec, dtype=np.float32, seed=0, initialise=True):
+        return cls([layer_from_spec(s) for s in spec["layers"]], spec["input_shape"], seed, dtype, initialise)
 
     def describe(self):
         """One line, e.g. 'Dense(784->512) ReLU Dense(512->10)'."""
@@ -159,7 +160,7 @@ class Network:
 
     def copy(self):
         """An independent copy: same layers, same weights, its own buffers."""
-        twin = Network.from_spec(self.spec(), self.dtype, seed=None)
+        twin = Network.from_spec(self.spec(), self.dtype, initialise=False)
         twin.flat[...] = self.flat
         twin.record = copy.deepcopy(self.record)
         twin.memory = self.memory          # read-only: shared, not copied

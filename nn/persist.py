@@ -177,7 +177,7 @@ def _empty_network(spec, path):
     if total > MAX_PARAMETERS:
         raise NNError(f"{shown(path)} describes a network of {total:,} parameters, more than the "
                       f"{MAX_PARAMETERS:,} this project allows: it is not one of its models. Refused.")
-    return Network(layers, input_shape, seed=None)
+    return Network(layers, input_shape, initialise=False)
 
 
 def _read_memory(archive, headers, net, path):

@@ -1,6 +1,6 @@
 """After a user corrects one (or three) of their drawings, does the network read their NEXT drawings?
 
-    python benchmarks/style_eval.py [--writers 0 1] [--drawings 40] [--settings JSON] [--quick]
+    python benchmarks/style_eval.py [--model PATH] [--writers 0 1] [--drawings 40] [--settings JSON] [--quick]
 
 Writers with legitimate styles the shipped model misreads (benchmarks/styles.py: a European 1 with a
 long flag read as 7, a 9 open at the top read as 4, ...), each drawing a few dozen Paint canvases
@@ -12,9 +12,8 @@ that vary like one person's, read through the real preprocessing. For every writ
    earlier ones rehearsed as `python -m nn learn` does;
 3. read the held-out drawings, the other styles' drawings, this writer's ordinary digits (their
    normal 7 after their long-flag 1 was corrected) and the MNIST test set, before and after.
-All of it twice: with the first 5000 MNIST training digits to rehearse (MNIST in data/) and without.
 Reports next-drawing accuracy (mean over styles and the worst style), what changed elsewhere, the
-MNIST drop and seconds per correction; writes benchmarks/results/styles.json.
+MNIST drop and seconds per correction; writes benchmarks/results/styles_<model>.json.
 Needs MNIST for the test set: ../shared/data/mnist.npz on development machines, else data/mnist_*.csv.
 Timings depend on the machine and on what else runs on it.
 """

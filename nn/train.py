@@ -67,17 +67,18 @@ class Settings:
             raise NNError(f"bad training settings: {'; '.join(problems)}. Fix them and train again.")
 
     def record(self):
-        """A JSON-ready dict of these settings."""
-        return asdict(self)
+        """A JSON-ready dict of the settings that apply (see used)."""
+        return {name: value for name, value in asdict(self).items() if name in self.used()}
 
-    def __repr__(self):
-        """The settings that apply: no hidden widths for the convolutional network (conv.cnn fixes its
-        layers), no distortion ranges when there are no distortions."""
+    def used(self):
+        """The names of the settings that apply: no hidden widths for the convolutional network
+        (conv.cnn fixes its layers), no distortion ranges when there are no distortions."""
         unused = {"hidden"} if self.arch == "cnn" else set()
         unused |= set() if self.augment else {"distortion"}
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
-                          if f.name not in unused)
-        return f"Settings({shown})"
+        return [f.name for f in dataclasses.fields(self) if f.name not in unused]
+
+    def __repr__(self):
+        return "Settings(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in self.used()) + ")"
 
     def network(self):
         """A fresh network of the architecture these settings describe, initialised from the seed."""

@@ -37,6 +37,7 @@ SPECK = 0.01             # ink blobs smaller than this share of the largest blob
 AREA_SIDE = 256          # resolution (longer side, px) at which drawing areas are looked for
 HUGS = 0.8               # a region or blob running along this share of its bounding box's border is box-like
 PLAIN_LEVELS = 15        # a pixel this close (grey levels of 255) to its neighbourhood's median is plain
+TONE_SIDE = 128          # resolution (longer side, px) at which mid-tones are counted
 BLANK = (
     "no digit found in {path}: {why}. Draw a digit in white on black (or black on white), "
     "large enough to fill most of the canvas, and save it again."
@@ -264,14 +265,14 @@ def drawing_area(grey):
 def tone_share(grey):
     """The share of the canvas in mid-tones: pixels between the background and the ink (a fifth to four
     fifths of the way), that also differ from the median of their neighbourhood by more than
-    PLAIN_LEVELS (looked at AREA_SIDE pixels wide, in a window an eighth of that).
+    PLAIN_LEVELS (looked at TONE_SIDE pixels wide, in a window an eighth of that).
 
     A drawing is strokes on a plain background: only the soft edges of its strokes are mid-tones, and
     on a photographed page whose light fades from one side to the other the neighbourhood's median
     follows the fade. Drawings of digits, numbers, letters and scribbles have at most 7% in mid-tones;
-    a photo of a face, a scene or a flower has tones everywhere: most have 10-21%.
+    a photo of a face, a scene or a flower has tones everywhere: most have 11-22%.
     """
-    f = min(1.0, AREA_SIDE / max(grey.shape))
+    f = min(1.0, TONE_SIDE / max(grey.shape))
     small = cv2.resize(grey, (max(1, round(grey.shape[1] * f)), max(1, round(grey.shape[0] * f))),
                        interpolation=cv2.INTER_AREA)
     levels = np.rint(np.clip(small, 0, 1) * 255).astype(np.uint8)
@@ -280,7 +281,7 @@ def tone_share(grey):
     if abs(ink - background) < 26:                             # no contrast: no mid-tones either
         return 0.0
     way = (levels - background) / (ink - background)           # 0 at the background, 1 at the ink
-    local = cv2.medianBlur(levels, 2 * (AREA_SIDE // 16) + 1)
+    local = cv2.medianBlur(levels, 2 * (TONE_SIDE // 16) + 1)
     far = np.abs(levels.astype(np.int16) - local) > PLAIN_LEVELS
     return float(np.mean((way > 0.2) & (way < 0.8) & far))
 

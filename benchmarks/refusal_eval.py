@@ -95,7 +95,7 @@ def reason_names(message):
     names = {"side by side": "side by side", "times as wide": "width", "inside a closed loop": "inside loops",
              "separate marks": "marks", "of it is ink": "inked", "closed loops": "holes",
              "separate pieces": "pieces", "best score": "score", "unlike any digit": "agreement",
-             "nudged": "steadiness", "no digit found": "preprocessing"}
+             "nudged": "steadiness", "in mid-tones": "tones", "no digit found": "preprocessing"}
     return [name for phrase, name in names.items() if phrase in message]
 
 

@@ -58,7 +58,9 @@ def vm_hwm_mb():
 
 
 def write_report(path, report):
-    """Write a benchmark's results as JSON, with the machine they were measured on."""
+    """Write a benchmark's results as JSON, with the machine they were measured on (this one, unless the
+    report already names it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"machine": machine(), **report}, indent=2) + "\n")
+    named = report if "machine" in report else {"machine": machine(), **report}
+    path.write_text(json.dumps(named, indent=2) + "\n")

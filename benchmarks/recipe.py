@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import common  # noqa: E402
-from benchmarks.common import machine  # noqa: E402
+from benchmarks.common import machine, write_report  # noqa: E402
 from benchmarks.mnist import mnist, source  # noqa: E402
 from nn.augment import Distortion  # noqa: E402
-from nn.persist import load_model  # noqa: E402
+from nn.persist import read_record  # noqa: E402
 from nn.train import fit, hold_out, run, settings_for  # noqa: E402
 
 RESULTS = common.RESULTS / "recipe.json"
@@ -73,7 +73,7 @@ def seed_run(arch, seed):
 
 def from_model(path):
     """(seed, result) of a model file made by train.run, read from its record."""
-    record = load_model(path).record
+    record = read_record(path)
     return record["settings"]["seed"], {"test_accuracy": record["test"]["accuracy"],
                                         "seconds": record["train_seconds"], "model": Path(path).name}
 
@@ -81,8 +81,8 @@ def from_model(path):
 def merge(arch, kind, key, result):
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.setdefault(arch, {}).setdefault(kind, {})[str(key)] = result
-    results["machine"], results["validation_digits"] = machine(), VALIDATION
-    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    results["machine"], results["validation_digits"] = machine(), VALIDATION    # this run's machine
+    write_report(RESULTS, results)
 
 
 def table(results):

@@ -5,7 +5,7 @@ Every digit in every batch is redrawn with its own random rotation, scale, shear
 affine map) plus a smooth random warp (an "elastic" distortion, Simard et al., 2003), the kinds of
 differences there are between two people's handwriting. A fully connected network has no built-in
 notion that a digit moved one pixel is the same digit; seeing such copies is how it learns that, and
-it is most of the difference between about 98.4% and 99%+ on the test set.
+on a validation split it lifts the dense network from 98.70% to 99.36% (benchmarks/recipe.py).
 """
 
 from dataclasses import dataclass

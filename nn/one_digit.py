@@ -76,12 +76,12 @@ def doubt(drawing, net):
     limits = {**LIMITS, **(net.record or {}).get("one_digit", {})}
     e = evidence(drawing, net)
     beyond = [k for k in LIMITS if (e[k] < limits[k] if k in LOW else e[k] > limits[k])]
-    several = "tones" not in beyond                        # a photo is no drawing, of one digit or more
-    if several and "side_by_side" in beyond and e["marks"] <= e["side_by_side"] + 1:   # noise: more marks
+    drawn = "tones" not in beyond                          # a photo is no drawing, of one digit or more
+    if drawn and "side_by_side" in beyond and e["marks"] <= e["side_by_side"] + 1:   # noise: more marks
         return (f"this looks like more than one digit: {e['side_by_side']} marks side by side. "
                 "Draw one digit at a time.")
     untidy = {"inside_loops", "marks", "inked", "holes", "pieces"}
-    if several and "width" in beyond and not set(beyond) & untidy:
+    if drawn and "width" in beyond and not set(beyond) & untidy:
         return (f"this looks like more than one digit: the ink is {e['width']:.1f} times as wide as it "
                 "is tall. Draw one digit at a time.")
     found = [REASONS[k].format(e[k]) for k in beyond if k in REASONS]

@@ -272,9 +272,7 @@ def tone_share(grey):
     follows the fade. Drawings of digits, numbers, letters and scribbles have at most 7% in mid-tones;
     a photo of a face, a scene or a flower has tones everywhere: most have 11-22%.
     """
-    f = min(1.0, TONE_SIDE / max(grey.shape))
-    small = cv2.resize(grey, (max(1, round(grey.shape[1] * f)), max(1, round(grey.shape[0] * f))),
-                       interpolation=cv2.INTER_AREA)
+    small = resize_longer_side(grey, TONE_SIDE) if max(grey.shape) > TONE_SIDE else grey
     levels = np.rint(np.clip(small, 0, 1) * 255).astype(np.uint8)
     background = float(np.median(levels))
     ink = float(np.percentile(levels, 99.5 if background < 128 else 0.5))

@@ -68,7 +68,8 @@ class Settings:
 
     def record(self):
         """A JSON-ready dict of the settings that apply (see used)."""
-        return {name: value for name, value in asdict(self).items() if name in self.used()}
+        used = set(self.used())
+        return {name: value for name, value in asdict(self).items() if name in used}
 
     def used(self):
         """The names of the settings that apply: no hidden widths for the convolutional network
@@ -357,6 +358,7 @@ def run(settings=None, data=MNIST, test_data=MNIST, digits=None, include_my_digi
     s = settings or Settings()
     images, labels, validation = hold_out(*load_split(data, "train", digits), s.validation)
     images, labels = with_my_digits(images, labels, include_my_digits)
+    test_images, test_labels = load_split(test_data, "test")   # loaded now, so a bad file stops nothing long
     from .data import balance_warning
 
     warning = balance_warning(labels, str(data))
@@ -366,8 +368,7 @@ def run(settings=None, data=MNIST, test_data=MNIST, digits=None, include_my_digi
     out = Path(out or paths.trained_model(s.arch))
     say(f"training {net.describe()} on {len(labels):,} digits from {data}")
     history = fit(net, images, labels, s, validation, progress=progress)
-    test_images, test_labels = load_split(test_data, "test")    # read once, at the end
-    P = net.predict_proba(scale_pixels(test_images))
+    P = net.predict_proba(scale_pixels(test_images))            # the test digits read once, at the end
     net.record = training_record(s, data, images, labels, history, accuracy(P, test_labels), test_data)
     net.memory = remember(net, images, labels, seed=s.seed)
     from .persist import save_model

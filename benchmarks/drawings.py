@@ -13,6 +13,8 @@ Each maker returns an image array ready for cv2.imwrite: (H, W) grey, or (H, W, 
 import cv2
 import numpy as np
 
+from nn.hand import smooth
+
 
 def redraw_mnist(digit28, rng):
     """One MNIST digit (28, 28) uint8 as a user's canvas drawing; returns (image, description)."""
@@ -68,25 +70,12 @@ def stroke_digit(digit, rng, brush=None):
     left = rng.uniform(margin, max(margin + 1, side - width * (1 + abs(slant)) - margin))
     for stroke in STROKES[digit]:
         points = np.array(stroke) + rng.normal(0, 0.025, (len(stroke), 2))
-        curve = _smooth(points)
+        curve = smooth(points)
         x = left + (curve[:, 0] + slant * (1 - curve[:, 1])) * width
         y = top + curve[:, 1] * height
         cv2.polylines(canvas, [np.round(np.column_stack([x, y]) * 16).astype(np.int32)], False, 255,
                       thickness=max(1, brush), lineType=cv2.LINE_AA, shift=4)
     return _finish(canvas.astype(np.float32) / 255, rng, f"brush {brush}px")
-
-
-def _smooth(points, per_segment=12):
-    """A Catmull-Rom curve through the points, so strokes bend like a hand's rather than a ruler's."""
-    p = np.vstack([points[0], points, points[-1]])
-    t = np.linspace(0, 1, per_segment, endpoint=False)[:, None]
-    out = []
-    for i in range(1, len(p) - 2):
-        p0, p1, p2, p3 = p[i - 1], p[i], p[i + 1], p[i + 2]
-        out.append(0.5 * ((2 * p1) + (-p0 + p2) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
-                          + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3))
-    out.append(p[-2][None])
-    return np.vstack(out)
 
 
 def _finish(ink, rng, description):

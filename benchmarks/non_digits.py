@@ -20,7 +20,8 @@ tell them from 0, 1, 5, 2, 8, 6, 9, and a "not a digit" answer to them would be 
 import cv2
 import numpy as np
 
-from benchmarks.drawings import STROKES, _finish, _smooth
+from benchmarks.drawings import STROKES, _finish
+from nn.hand import smooth
 
 # Capital letters as pen strokes in a unit box (x right, y down), like drawings.STROKES.
 LETTERS = {
@@ -75,7 +76,7 @@ def draw_strokes(canvas, strokes, box, rng, brush, jitter=0.025, slant=0.0):
     ink = np.zeros(canvas.shape, np.uint8)
     for stroke in strokes:
         points = np.array(stroke, float) + rng.normal(0, jitter, (len(stroke), 2))
-        curve = _smooth(points) if len(stroke) > 2 else points
+        curve = smooth(points) if len(stroke) > 2 else points
         x = left + (curve[:, 0] + slant * (1 - curve[:, 1])) * width
         y = top + curve[:, 1] * height
         cv2.polylines(ink, [np.round(np.column_stack([x, y]) * 16).astype(np.int32)], False, 255,
@@ -120,7 +121,7 @@ def spray(rng):
     h, w = canvas.shape
     radius = rng.uniform(0.04, 0.12) * min(h, w)
     for _ in range(int(rng.integers(1, 5))):
-        path = _smooth(rng.uniform(0.1, 0.9, (int(rng.integers(2, 6)), 2)))
+        path = smooth(rng.uniform(0.1, 0.9, (int(rng.integers(2, 6)), 2)))
         for x, y in path:
             n = int(rng.integers(40, 200))
             r = radius * np.sqrt(rng.random(n))

@@ -19,10 +19,10 @@ with the same hand: after their long-flag 1 is corrected, their ordinary 7 must 
 import zlib
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from benchmarks.drawings import STROKES, _smooth
+from benchmarks.drawings import STROKES
+from nn.hand import Habits, draw
 from nn.preprocess import preprocess_grey
 
 
@@ -191,17 +191,6 @@ STYLES = {
 }
 
 
-@dataclass(frozen=True)
-class Habits:
-    """What stays the same across one writer's drawings."""
-
-    slant: float  # x shift per unit of height, bottom to top (right-leaning > 0)
-    aspect: float  # width factor
-    pen: float  # pen width as a share of the digit's height (pencil) ...
-    pencil: bool  # ... or a fixed few canvas pixels if they use a pencil
-    dark_on_light: bool  # black ink on white paper, or white on black
-
-
 class Writer:
     """One person: a style made personal, and the randomness of their hand from drawing to drawing."""
 
@@ -245,74 +234,3 @@ class Writer:
 def _personal(strokes, rng, spread):
     """The writer's version of the strokes: every point moved a little, once and for all."""
     return [np.asarray(s, float) + rng.normal(0, spread, (len(s), 2)) for s in strokes]
-
-
-def draw(strokes, width, habits, rng):
-    """One drawing: the strokes varied as a hand varies them, drawn on a canvas; (H, W) floats in [0, 1].
-
-    Beyond shape: a canvas from 200 to 640 px, a pen pressed harder in places (wider and darker), now
-    and then a short lift of the pen in mid-stroke, and a grey pencil for the pencil writers.
-    """
-    side = int(rng.integers(200, 641))
-    height = rng.uniform(0.4, 0.85) * side
-    w = height * width * habits.aspect * rng.uniform(0.9, 1.1)
-    slant = habits.slant + rng.uniform(-0.1, 0.1)
-    angle = np.deg2rad(rng.uniform(-6, 6))
-    if habits.pencil:
-        pen = int(rng.integers(1, 5))
-    else:
-        pen = max(2, int(round(height * habits.pen * rng.uniform(0.75, 1.3))))
-    curves = [_hand(np.asarray(s, float), rng) for s in strokes]
-    # Place the digit: unit box -> canvas pixels, slanted and turned a little, somewhere on the canvas.
-    placed = []
-    for curve in curves:
-        x = (curve[:, 0] + slant * (1 - curve[:, 1])) * w
-        y = curve[:, 1] * height
-        x, y = x * np.cos(angle) - y * np.sin(angle), x * np.sin(angle) + y * np.cos(angle)
-        placed.append(np.column_stack([x, y]))
-    allp = np.vstack(placed)
-    lo, hi = allp.min(axis=0), allp.max(axis=0)
-    margin = pen + 4
-    room = np.maximum(np.array([side, side]) - (hi - lo) - 2 * margin, 1)
-    offset = margin - lo + rng.uniform(0, 1, 2) * room
-    canvas = np.zeros((side, side), np.float32)
-    grey = rng.uniform(0.45, 0.8) if habits.pencil else 1.0
-    for p in placed:
-        _stroke(canvas, p + offset, pen, grey, rng)
-    ink = np.clip(canvas, 0, 1)
-    return 1 - ink if habits.dark_on_light else ink
-
-
-def _stroke(canvas, points, pen, grey, rng):
-    """Draw one stroke segment by segment: the pressure (width and darkness) rises and falls along it,
-    and with a chance of 1 in 4 the pen lifts for a short gap somewhere in the middle."""
-    n = len(points)
-    t = np.linspace(0, 1, n)
-    pressure = 0.75 + 0.25 * np.sin(2 * np.pi * (rng.uniform(0.5, 1.5) * t + rng.random()))
-    gap = set()
-    if n > 8 and rng.random() < 0.25:
-        start = int(rng.integers(n // 4, 3 * n // 4))
-        gap = set(range(start, start + max(1, n // 25)))
-    for i in range(n - 1):
-        if i in gap:
-            continue
-        thickness = max(1, int(round(pen * (0.7 + 0.5 * pressure[i]))))
-        a, b = (np.round(points[i:i + 2] * 16).astype(np.int32))
-        cv2.line(canvas, tuple(map(int, a)), tuple(map(int, b)), float(grey * pressure[i]),
-                 thickness=thickness, lineType=cv2.LINE_AA, shift=4)
-
-
-def _hand(stroke, rng):
-    """A stroke as one drawing of it: points wobble, end pieces come out longer or shorter, and the
-    curve through them trembles a little."""
-    s = stroke + rng.normal(0, 0.025, stroke.shape)
-    if len(s) >= 2:
-        s[0] = s[1] + (s[0] - s[1]) * rng.uniform(0.8, 1.2)
-        s[-1] = s[-2] + (s[-1] - s[-2]) * rng.uniform(0.8, 1.2)
-    curve = _smooth(s)
-    # Tremor: a smooth random offset along the curve, a percent or so of the digit's height.
-    t = np.linspace(0, 1, len(curve))[:, None]
-    waves = sum(
-        rng.normal(0, 0.008 / k, (1, 2)) * np.sin(2 * np.pi * (k * t + rng.random())) for k in (1, 2, 3)
-    )
-    return curve + waves

@@ -13,7 +13,8 @@ memory       a model's memory of its training digits, rehearsed by corrections
 persist      saving and loading models safely
 preprocess   a drawing file -> the 28x28 input the network was trained on
 one_digit    does a drawing look like one digit at all?
-variations   a person's next drawings: variations of one drawing
+hand         a hand drawing strokes: how one person's drawings vary from one to the next
+variations   a person's next drawings: one drawing traced and redrawn by that hand, or warped
 learn        learning from one correction without forgetting
 user_model   the user's model: which model is used, corrections, undo, reset, their samples
 interactive  predictions of drawings described for a person; one-line errors in the notebook

@@ -43,7 +43,7 @@ from .network import scale_pixels
 from .optim import Adam
 from .variations import Variation, next_drawings
 
-GEOMETRY = ("slant", "turn", "stretch", "wobble", "reach", "ends")   # what a narrower claim narrows
+GEOMETRY = ("slant", "turn", "stretch", "wobble", "reach", "ends", "shape")   # what a narrower claim narrows
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,14 @@ smaller or larger canvas; the ends of its strokes come out a little longer or sh
 correction trains on such variations of the corrected drawing (and checks itself on others), so that
 what it learns carries to the user's next drawing rather than to this one drawing only.
 
-Each variation is drawn at 112 px from the 28x28 input and then framed exactly as nn.preprocess frames
-a drawing (crop, strokes evened out, longer side 20 px, centred by mass), so it is what the network
-would see if the user drew it.
+Two kinds, half of each by default:
+- redrawn: the drawing's pen strokes are traced along its skeleton and drawn again by a hand
+  (nn/hand.py, the same model of a person's drawings as the writers the project evaluates on): every
+  point a little elsewhere, free ends longer or shorter, another pen, slant, canvas;
+- warped: the drawing itself bent, sheared, thickened, faded and cut, at 112 px. Tracing from 28
+  pixels loses what the strokes hide (a squeezed 8's loops fill in), and the warps keep it.
+Each variation is then framed exactly as nn.preprocess frames a drawing (crop, strokes evened out,
+longer side 20 px, centred by mass), so it is what the network would see if the user drew it.
 """
 
 from dataclasses import dataclass
@@ -16,9 +21,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .hand import Habits, any_habits, draw
 from .preprocess import centre_by_mass, crop, even_strokes, fit_box, to_uint8
 
 WORK = 112                       # variations are drawn at this size, as the preprocessing works
+UPRIGHT_PEN = Habits(slant=0.0, aspect=1.0, pen=0.1, pencil=False, dark_on_light=False)
 
 
 @dataclass(frozen=True)
@@ -35,30 +42,160 @@ class Variation:
     pressure: float = 0.5        # ink fainter by up to this share where the pen pressed lightly
     lift: float = 0.3            # chance of a short gap where the pen left the paper
     canvas: float = 0.35         # smallest canvas, as a share of WORK: detail lost on a small canvas
-
+    redrawn: float = 0.5         # share of the variations redrawn from the traced strokes (the rest warped)
+    shape: float = 1.0           # how much a redrawing's shape varies: 1 as a person's, 0 not at all
 
 
 def next_drawings(image, n, rng, v=Variation()):
-    """n variations of a 28x28 uint8 drawing, like the same person's next drawings after preprocessing.
+    """n variations of a 28x28 uint8 drawing, like the same person's next drawings after preprocessing:
+    (n, 28, 28) uint8, the first round(v.redrawn * n) redrawn from its traced strokes, the rest warped
+    (all warped if the strokes could not be traced faithfully)."""
+    strokes, free, width = strokes_of(image)
+    redraws = round(v.redrawn * n) if _faithful(image, strokes, free, width) else 0
+    out = np.zeros((n, 28, 28), np.uint8)
+    for i in range(redraws):
+        out[i] = framed(draw(strokes, width, any_habits(rng), rng, free, v.shape))
+    out[redraws:] = warped(image, n - redraws, rng, v)
+    return out
+
+
+def _faithful(image, strokes, free, width, least=0.6, most_strokes=20):
+    """Whether the traced strokes are a digit's few strokes that, drawn again as they are, keep at least
+    `least` of the drawing's ink.
+
+    A trace that lost part of the drawing (a squeezed 8 whose loops filled in thins to a line) would
+    teach that the lost shape is this digit: a line an 8, and the user's 1s would be read as 8s. A
+    drawing that traces to dozens of strokes (noise, a scribble) is not a digit's hand to imitate.
+    """
+    if not 0 < len(strokes) <= most_strokes:
+        return False
+    as_traced = framed(draw(strokes, width, UPRIGHT_PEN, np.random.default_rng(0), free, shape=0.0))
+    return as_traced.sum(dtype=float) >= least * np.asarray(image).sum(dtype=float)
+
+
+def warped(image, n, rng, v=Variation()):
+    """n warped variations of a 28x28 uint8 drawing: (n, 28, 28) uint8.
 
     The drawing is enlarged to 112 px and made crisp again (a canvas drawing is crisp); each variation
-    gets its own slant, turn, width, wobble, stroke ends, pen, pressure, pen lift and canvas size, and
-    goes through the last steps of
-    nn.preprocess (crop, strokes evened out, longer side scaled to 20 px, centred by mass).
-    Returns (n, 28, 28) uint8.
+    gets its own slant, turn, width, wobble, stroke ends, pen, pressure, pen lift and canvas size.
     """
     big = cv2.resize(np.asarray(image, np.float32).reshape(28, 28) / 255, (WORK, WORK),
                      interpolation=cv2.INTER_LINEAR)
     big = np.clip((big - 0.5) / 0.3 + 0.5, 0, 1)      # soft 28-px edges -> a crisp stroke, as wide
-    skeleton = thin(big > 0.5)
-    ends = stroke_ends(skeleton)
+    ends = stroke_ends(thin(big > 0.5))
     out = np.zeros((n, 28, 28), np.uint8)
     for i in range(n):
         copy = _pen(_warp(big, rng, v, ends), rng, v.pen)
-        copy = _canvas(_lift(_pressure(copy, rng, v.pressure), rng, v.lift), rng, v.canvas)
-        if copy.max() > 0.1:
-            out[i] = to_uint8(centre_by_mass(fit_box(even_strokes(crop(copy)))))
+        out[i] = framed(_canvas(_lift(_pressure(copy, rng, v.pressure), rng, v.lift), rng, v.canvas))
     return out
+
+
+def framed(ink):
+    """White-on-black ink (H, W) in [0, 1] -> the 28x28 uint8 the network reads, framed as nn.preprocess
+    frames a drawing (crop, strokes evened out, longer side 20 px, centred by mass); blank if no ink."""
+    if ink.max() <= 0.1:
+        return np.zeros((28, 28), np.uint8)
+    return to_uint8(centre_by_mass(fit_box(even_strokes(crop(ink)))))
+
+
+def strokes_of(image, shortest=6):
+    """The pen strokes of a 28x28 uint8 drawing, traced along its skeleton at 112 px.
+
+    Returns (strokes, free, width): each stroke an array (k, 2) of points in a box of unit height
+    (a few points where the stroke bends: cv2.approxPolyDP), for each stroke whether its first and
+    last points are free ends (not junctions with another stroke), and the digit's width as a share
+    of its height; ([], [], 0) if nothing can be traced. Pieces shorter than `shortest` pixels are
+    the spurs thinning leaves, not strokes.
+    """
+    big = cv2.resize(np.asarray(image, np.float32).reshape(28, 28) / 255, (WORK, WORK),
+                     interpolation=cv2.INTER_LINEAR)
+    skeleton = thin(_ink(big))
+    paths = [(p, f) for p, f in trace(skeleton) if len(p) >= shortest]
+    if not paths:
+        return [], [], 0.0
+    points = [_bends(p) for p, _ in paths]
+    lo, hi = np.vstack(points).min(axis=0), np.vstack(points).max(axis=0)
+    height = max(hi[1] - lo[1], 1.0)
+    width = max(hi[0] - lo[0], 0.15 * height)            # a 1 drawn straight has no width to divide by
+    strokes = [np.column_stack([(q[:, 0] - lo[0]) / width, (q[:, 1] - lo[1]) / height]) for q in points]
+    return strokes, [f for _, f in paths], float(width / height)
+
+
+def _bends(path, tolerance=1.5):
+    """The few points of a pixel path (k, 2) where it bends (Douglas-Peucker: cv2.approxPolyDP). A
+    loop is simplified as two halves: the algorithm measures from the line between the two ends,
+    which for a loop are one point, and would drop the way back to the start."""
+    if len(path) > 4 and np.abs(path[0] - path[-1]).max() <= 1.5:
+        middle = len(path) // 2
+        return np.vstack([_bends(path[:middle + 1]), _bends(path[middle:])[1:]])
+    return cv2.approxPolyDP(path.reshape(-1, 1, 2), tolerance, False).reshape(-1, 2)
+
+
+def _ink(big):
+    """Which pixels of an enlarged drawing are ink: those at least half as bright as the brightest ink
+    around them (a faint pencil stroke counts), or, if that leaves fewer loops open, 70% as bright.
+
+    A loop must stay open: the grey between a squeezed 8's strokes would fill it, a filled loop thins
+    to a line, and the 8 would be redrawn as a 1.
+    """
+    around = cv2.dilate(big, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11)))
+    masks = [(big > share * around) & (big > 0.1) for share in (0.5, 0.7)]
+    return max(masks, key=_loops)
+
+
+def _loops(mask):
+    """How many holes the ink encloses: background regions not connected to the border."""
+    regions, _ = cv2.connectedComponents(np.pad(~mask, 1).astype(np.uint8), connectivity=4)
+    return regions - 2          # minus the label of the ink and that of the background round it
+
+
+_STEPS = [(1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, 1), (-1, -1), (1, -1)]   # straight steps first
+
+
+def trace(skeleton):
+    """The skeleton's strokes as pixel paths: [(points (k, 2) float32 as (x, y), (free, free))].
+
+    A path runs from a stroke end or a fork to the next end or fork; a loop with neither (an O) is
+    walked round from anywhere on it. An end has one run of neighbours, a fork three or more (see
+    _crossings); free tells which of a path's two ends are stroke ends rather than forks.
+    """
+    on = skeleton.astype(bool)
+    h, w = on.shape
+    runs = _crossings(_neighbours(skeleton))
+
+    def neighbours(p):
+        x, y = p
+        return [(x + dx, y + dy) for dx, dy in _STEPS
+                if 0 <= x + dx < w and 0 <= y + dy < h and on[y + dy, x + dx]]
+
+    pixels = [(int(x), int(y)) for y, x in np.argwhere(on)]
+    nodes = {p for p in pixels if runs[p[1], p[0]] != 2}
+    seen, paths = set(), []
+
+    def walk(start, p):
+        path, previous = [start], start
+        while True:
+            path.append(p)
+            if p == start or p in nodes:
+                return path
+            seen.add(p)
+            ahead = [q for q in neighbours(p) if q != previous and q not in seen
+                     and not (q == start and len(path) < 4)]
+            if not ahead:
+                return path
+            stops = [q for q in ahead if q in nodes or q == start]
+            previous, p = p, (stops or ahead)[0]
+
+    for node in sorted(nodes, key=lambda p: runs[p[1], p[0]] != 1):        # stroke ends first
+        paths += [walk(node, q) for q in neighbours(node) if q not in seen and q not in nodes]
+    for p in pixels:                                                     # loops with no end or fork
+        if p not in seen and p not in nodes:
+            seen.add(p)
+            ahead = [q for q in neighbours(p) if q not in seen]
+            if ahead:
+                paths.append(walk(p, ahead[0]))
+    free = lambda p: bool(runs[p[1], p[0]] <= 1)  # noqa: E731
+    return [(np.array(path, np.float32), (free(path[0]), free(path[-1]))) for path in paths]
 
 
 def _warp(big, rng, v, ends):

@@ -5,8 +5,9 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmarks.drawings import STROKES, _smooth
+from benchmarks.drawings import STROKES
 from nn.canvas import BRUSH, SIZE, strokes_to_image
+from nn.hand import smooth
 from nn.paths import shipped_model
 from nn.persist import load_model
 from nn.preprocess import read_grey
@@ -37,7 +38,7 @@ def test_no_strokes_is_a_black_image():
 
 def stroke_seven(scale=200, left=50, top=40):
     (points,) = STROKES[7]
-    curve = _smooth(np.array(points))
+    curve = smooth(np.array(points))
     return [([(left + x * scale * 0.7, top + y * scale) for x, y in curve], BRUSH)]
 
 

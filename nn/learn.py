@@ -104,8 +104,9 @@ def learn(net, image, label, earlier=None, settings=LearnSettings(), progress=No
     net.memory must hold the network's memory of its training digits (see no_memory_message).
     If the certified finish has to hold part of the update back, the correction is learned again with
     variations half as wide, then with none of their shape changes (a narrower claim on what the user's
-    next drawings look like collides less with remembered digits); the first that is kept whole, else
-    the best of them (the drawing read right, then the largest share kept), is the one kept.
+    next drawings look like collides less with remembered digits); the first that is kept whole and
+    reads the drawing right, else the best of them (the drawing read right, then the largest share
+    kept), is the one kept.
     """
     if net.memory is None:
         raise NNError(no_memory_message(net))
@@ -116,8 +117,9 @@ def learn(net, image, label, earlier=None, settings=LearnSettings(), progress=No
     for width in (1.0, 0.5, 0.0):
         net.flat[...] = old
         steps, kept = correction.learn(width, 1 if width == 1 else 0.25)
-        tried.append((kept == 1, correction.reads_right(), kept, steps, net.flat.copy()))
-        if kept == 1:
+        whole = kept == 1 and correction.reads_right()
+        tried.append((whole, correction.reads_right(), kept, steps, net.flat.copy()))
+        if whole:
             break
     _, _, kept, _, best = max(tried, key=lambda t: t[:3])
     net.flat[...] = best

@@ -40,3 +40,23 @@ def test_calibration_writes_the_models_own_refusal_limits_and_nothing_else(tmp_p
     limits = after.record["one_digit"]
     assert set(limits) == {"score", "agreement", "steadiness", "calibrated_on"}
     assert 0 < limits["score"] < 20 and 0 < limits["agreement"] < 1 and 0 < limits["steadiness"] <= 1
+
+
+def test_the_readmes_learning_table_is_the_committed_evaluation():
+    """The README's next-drawing numbers are those of benchmarks/results/styles_*.json, the run whose
+    settings are the ones a correction uses now (a change of rule must come with a new run)."""
+    import json
+    import re
+
+    from nn.learn import LearnSettings
+
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    row = re.search(r"\| next drawings of that style read right, mean over styles \|(.*)\|", readme).group(1)
+    cells = [float(x.strip(" *%")) for x in row.split("|")]
+    for arch, (k1, k3) in (("mlp", cells[1:3]), ("cnn", cells[4:6])):
+        report = json.loads((ROOT / "benchmarks" / "results" / f"styles_mnist_{arch}.json").read_text())
+        assert report["settings"] == json.loads(json.dumps(LearnSettings().record()))
+        assert (k1, k3) == (round(100 * report["k=1"]["next drawings mean"], 1),
+                            round(100 * report["k=3"]["next drawings mean"], 1))

@@ -178,6 +178,17 @@ def test_learn_refuses_a_photo_without_a_keyboard(tmp_path):
     assert not (tmp_path / "mine.csv").exists()
 
 
+def test_learn_on_a_doubtful_drawing_already_read_as_that_digit_asks_nothing(tmp_path):
+    from benchmarks.non_digits import sample_photos
+    from nn.preprocess import preprocess
+
+    photo = sample_photos()[1]
+    read = int(load_model(SHIPPED).predict(scale_pixels(preprocess(photo).image[None]))[0])
+    result = run("learn", photo, "--label", str(read), *user_files(tmp_path, SHIPPED))
+    assert result.returncode == 0 and f"already reads {read}: nothing to learn" in result.stdout
+    assert "anyway" not in result.stdout + result.stderr
+
+
 def test_learn_on_a_drawing_already_read_right_keeps_nothing(tmp_path):
     result = run("learn", IMAGE, "--label", "7", *user_files(tmp_path, SHIPPED))
     assert result.returncode == 0 and "already reads 7: nothing to learn" in result.stdout

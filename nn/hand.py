@@ -109,7 +109,7 @@ def _stroke(canvas, points, pen, grey, rng):
 
 def _hand(stroke, rng, free=(True, True), shape=1.0):
     """A stroke as one drawing of it: points wobble, free end pieces come out longer or shorter, and
-    the curve through them trembles a little."""
+    the curve through them trembles a little (all of it scaled by shape)."""
     s = stroke + shape * rng.normal(0, 0.025, stroke.shape)
     if len(s) >= 2:
         first, last = 1 + shape * rng.uniform(-0.2, 0.2), 1 + shape * rng.uniform(-0.2, 0.2)
@@ -123,4 +123,4 @@ def _hand(stroke, rng, free=(True, True), shape=1.0):
     waves = sum(
         rng.normal(0, 0.008 / k, (1, 2)) * np.sin(2 * np.pi * (k * t + rng.random())) for k in (1, 2, 3)
     )
-    return curve + waves
+    return curve + shape * waves

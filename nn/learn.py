@@ -117,9 +117,9 @@ def learn(net, image, label, earlier=None, settings=LearnSettings(), progress=No
     for width in (1.0, 0.5, 0.0):
         net.flat[...] = old
         steps, kept = correction.learn(width, 1 if width == 1 else 0.25)
-        whole = kept == 1 and correction.reads_right()
-        tried.append((whole, correction.reads_right(), kept, steps, net.flat.copy()))
-        if whole:
+        right = correction.reads_right()
+        tried.append((kept == 1 and right, right, kept, steps, net.flat.copy()))
+        if kept == 1 and right:
             break
     _, _, kept, _, best = max(tried, key=lambda t: t[:3])
     net.flat[...] = best

@@ -60,8 +60,8 @@ def next_drawings(image, n, rng, v=Variation()):
 
 
 def _faithful(image, strokes, free, width, least=0.6, most_strokes=20):
-    """Whether the traced strokes are a digit's few strokes that, drawn again as they are, keep at least
-    `least` of the drawing's ink.
+    """Whether the traced strokes are a digit's few strokes that, drawn again as they are, have at least
+    `least` times as much ink as the drawing.
 
     A trace that lost part of the drawing (a squeezed 8 whose loops filled in thins to a line) would
     teach that the lost shape is this digit: a line an 8, and the user's 1s would be read as 8s. A
@@ -104,19 +104,20 @@ def strokes_of(image, shortest=6):
     Returns (strokes, free, width): each stroke an array (k, 2) of points in a box of unit height
     (a few points where the stroke bends: cv2.approxPolyDP), for each stroke whether its first and
     last points are free ends (not junctions with another stroke), and the digit's width as a share
-    of its height; ([], [], 0) if nothing can be traced. Pieces shorter than `shortest` pixels are
-    the spurs thinning leaves, not strokes.
+    of its height; ([], [], 0) if nothing can be traced. Pieces shorter than `shortest` pixels with a
+    free end are the spurs thinning leaves, not strokes.
     """
     big = cv2.resize(np.asarray(image, np.float32).reshape(28, 28) / 255, (WORK, WORK),
                      interpolation=cv2.INTER_LINEAR)
     skeleton = thin(_ink(big))
-    paths = [(p, f) for p, f in trace(skeleton) if len(p) >= shortest]
+    paths = [(p, f) for p, f in trace(skeleton) if len(p) >= shortest or not any(f)]
     if not paths:
         return [], [], 0.0
     points = [_bends(p) for p, _ in paths]
     lo, hi = np.vstack(points).min(axis=0), np.vstack(points).max(axis=0)
-    height = max(hi[1] - lo[1], 1.0)
-    width = max(hi[0] - lo[0], 0.15 * height)            # a 1 drawn straight has no width to divide by
+    # A 1 drawn straight has no width to divide by, a dash no height.
+    height = max(hi[1] - lo[1], 0.15 * (hi[0] - lo[0]), 1.0)
+    width = max(hi[0] - lo[0], 0.15 * height)
     strokes = [np.column_stack([(q[:, 0] - lo[0]) / width, (q[:, 1] - lo[1]) / height]) for q in points]
     return strokes, [f for _, f in paths], float(width / height)
 
@@ -145,57 +146,64 @@ def _ink(big):
 
 def _loops(mask):
     """How many holes the ink encloses: background regions not connected to the border."""
-    regions, _ = cv2.connectedComponents(np.pad(~mask, 1).astype(np.uint8), connectivity=4)
+    regions, _ = cv2.connectedComponents(np.pad(~mask, 1, constant_values=True).astype(np.uint8),
+                                         connectivity=4)
     return regions - 2          # minus the label of the ink and that of the background round it
-
-
-_STEPS = [(1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, 1), (-1, -1), (1, -1)]   # straight steps first
 
 
 def trace(skeleton):
     """The skeleton's strokes as pixel paths: [(points (k, 2) float32 as (x, y), (free, free))].
 
     A path runs from a stroke end or a fork to the next end or fork; a loop with neither (an O) is
-    walked round from anywhere on it. An end has one run of neighbours, a fork three or more (see
-    _crossings); free tells which of a path's two ends are stroke ends rather than forks.
+    walked round from anywhere on it, back to where it started. An end has one run of neighbours, a
+    fork three or more (see _crossings); free tells which of a path's two ends are stroke ends.
     """
     on = skeleton.astype(bool)
-    h, w = on.shape
-    runs = _crossings(_neighbours(skeleton))
-
-    def neighbours(p):
-        x, y = p
-        return [(x + dx, y + dy) for dx, dy in _STEPS
-                if 0 <= x + dx < w and 0 <= y + dy < h and on[y + dy, x + dx]]
-
+    runs = _crossings(_neighbours(on.astype(np.uint8)))
     pixels = [(int(x), int(y)) for y, x in np.argwhere(on)]
     nodes = {p for p in pixels if runs[p[1], p[0]] != 2}
     seen, paths = set(), []
-
-    def walk(start, p):
-        path, previous = [start], start
-        while True:
-            path.append(p)
-            if p == start or p in nodes:
-                return path
-            seen.add(p)
-            ahead = [q for q in neighbours(p) if q != previous and q not in seen
-                     and not (q == start and len(path) < 4)]
-            if not ahead:
-                return path
-            stops = [q for q in ahead if q in nodes or q == start]
-            previous, p = p, (stops or ahead)[0]
-
     for node in sorted(nodes, key=lambda p: runs[p[1], p[0]] != 1):        # stroke ends first
-        paths += [walk(node, q) for q in neighbours(node) if q not in seen and q not in nodes]
+        paths += [_walk(on, node, q, nodes, seen) for q in _on_around(on, node)
+                  if q not in seen and q not in nodes]
     for p in pixels:                                                     # loops with no end or fork
-        if p not in seen and p not in nodes:
+        ahead = [q for q in _on_around(on, p) if q not in seen]
+        if p not in seen and p not in nodes and ahead:
+            paths.append(_walk(on, p, ahead[0], nodes, seen))
             seen.add(p)
-            ahead = [q for q in neighbours(p) if q not in seen]
-            if ahead:
-                paths.append(walk(p, ahead[0]))
-    free = lambda p: bool(runs[p[1], p[0]] <= 1)  # noqa: E731
-    return [(np.array(path, np.float32), (free(path[0]), free(path[-1]))) for path in paths]
+    return [(np.array(path, np.float32), (_is_end(runs, path[0]), _is_end(runs, path[-1])))
+            for path in paths]
+
+
+_STEPS = [(1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, 1), (-1, -1), (1, -1)]   # straight steps first
+
+
+def _on_around(on, p):
+    """The skeleton pixels next to p = (x, y), straight neighbours first."""
+    (h, w), (x, y) = on.shape, p
+    return [(x + dx, y + dy) for dx, dy in _STEPS
+            if 0 <= x + dx < w and 0 <= y + dy < h and on[y + dy, x + dx]]
+
+
+def _walk(on, start, p, nodes, seen):
+    """The pixels from `start` through its neighbour p onwards, to the next end or fork (or back to
+    start, round a loop); the pixels passed are added to `seen`, so no stroke is walked twice."""
+    path, previous = [start], start
+    while True:
+        path.append(p)
+        if p == start or p in nodes:
+            return path
+        seen.add(p)
+        ahead = [q for q in _on_around(on, p) if q != previous and q not in seen
+                 and not (q == start and len(path) < 4)]
+        if not ahead:
+            return path
+        stops = [q for q in ahead if q in nodes or q == start]
+        previous, p = p, (stops or ahead)[0]
+
+
+def _is_end(runs, p):
+    return bool(runs[p[1], p[0]] <= 1)
 
 
 def _warp(big, rng, v, ends):

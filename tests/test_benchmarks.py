@@ -60,3 +60,10 @@ def test_the_readmes_learning_table_is_the_committed_evaluation():
         assert report["settings"] == json.loads(json.dumps(LearnSettings().record()))
         assert (k1, k3) == (round(100 * report["k=1"]["next drawings mean"], 1),
                             round(100 * report["k=3"]["next drawings mean"], 1))
+    worst = re.search(r"\| worst style \|(.*)\|", readme).group(1).split("|")
+    for arch, cells in (("mlp", worst[1:3]), ("cnn", worst[4:6])):
+        report = json.loads((ROOT / "benchmarks" / "results" / f"styles_mnist_{arch}.json").read_text())
+        for k, cell in zip(("k=1", "k=3"), cells, strict=True):
+            per_style = report[k]["per style"]
+            name = min(per_style, key=per_style.get)
+            assert cell.strip() == f"{100 * per_style[name]:.0f}% ({name})"

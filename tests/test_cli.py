@@ -186,7 +186,7 @@ def test_learn_on_a_doubtful_drawing_already_read_as_that_digit_asks_nothing(tmp
     read = int(load_model(SHIPPED).predict(scale_pixels(preprocess(photo).image[None]))[0])
     result = run("learn", photo, "--label", str(read), *user_files(tmp_path, SHIPPED))
     assert result.returncode == 0 and f"already reads {read}: nothing to learn" in result.stdout
-    assert "anyway" not in result.stdout + result.stderr
+    assert "anyway" not in result.stdout + result.stderr and not (tmp_path / "mine.csv").exists()
 
 
 def test_learn_on_a_drawing_already_read_right_keeps_nothing(tmp_path):

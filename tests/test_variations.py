@@ -9,7 +9,7 @@ from benchmarks.styles import STYLES, Writer
 from nn.network import scale_pixels
 from nn.paths import shipped_model
 from nn.persist import load_model
-from nn.variations import Variation, _faithful, next_drawings, strokes_of, trace
+from nn.variations import Variation, _faithful, _loops, next_drawings, strokes_of, trace
 
 
 def skeleton_of(draw):
@@ -24,7 +24,7 @@ def test_a_ring_traces_to_one_closed_stroke_with_no_free_end():
     assert len(paths) == 1
     points, free = paths[0]
     assert free == (False, False)
-    assert np.abs(points[0] - points[-1]).max() <= 1.5          # it comes back to where it started
+    assert np.array_equal(points[0], points[-1])                # it comes back to where it started
     assert len(points) >= 0.7 * 2 * np.pi * 20              # 8-connected: diagonal steps
 
 
@@ -38,6 +38,19 @@ def test_a_cross_traces_to_four_strokes_each_from_a_free_end_to_the_fork():
     for points, free in paths:
         assert free == (True, False)
         assert np.abs(points[-1] - (30, 30)).max() <= 1 and 23 <= len(points) <= 27
+
+
+def test_loops_are_the_holes_the_ink_encloses_and_nothing_else():
+    ring = skeleton_of(lambda im: cv2.circle(im, (30, 30), 20, 1, 3)).astype(bool)
+    eight = skeleton_of(lambda im: [cv2.circle(im, (30, 18), 10, 1, 2), cv2.circle(im, (30, 40), 11, 1, 2)])
+    edge_to_edge = skeleton_of(lambda im: cv2.line(im, (30, 0), (30, 59), 1, 3)).astype(bool)
+    assert (_loops(ring), _loops(eight.astype(bool)), _loops(edge_to_edge)) == (1, 2, 0)
+    assert _loops(np.ones((9, 9), bool)) == 0 and _loops(np.zeros((9, 9), bool)) == 0
+
+
+def test_tracing_reads_any_ink_value_as_ink():
+    line = skeleton_of(lambda im: cv2.line(im, (10, 10), (50, 50), 1))
+    assert len(trace(line)) == len(trace(line * 255)) == 1
 
 
 def test_a_drawn_seven_is_traced_as_one_stroke_with_its_corner():

@@ -186,21 +186,28 @@ def test_samples_file_shorter_than_the_model_is_a_clear_error(user):
 
 
 def _correct_in_another_process(args):
+    """One program correcting one drawing; returns the label if it was learned (not already read so)."""
     model, samples, base, seed, label = args
+    um.LearnSettings = lambda seed: dataclasses.replace(LearnSettings(seed=seed), max_steps=3)
     user = UserModel(model, samples, base)
     net, _ = user.load()
-    user.correct(net, drawing(seed), label)
+    _, correction = user.correct(net, drawing(seed), label)
+    return None if correction.learned is None else label
 
 
 def test_two_corrections_at_once_both_kept(user):
+    """Three programs correct at once: every correction learned is kept, in the samples and the model.
+    (Which of them are learned depends on their order: one learned first can make a later drawing
+    read as its label already, and that one is rightly not kept.)"""
     jobs = [(user.model_path, user.samples_path, user.base_path, seed, label)
             for seed, label in ((1, 3), (2, 5), (3, 7))]
     with multiprocessing.get_context("spawn").Pool(3) as pool:
-        pool.map(_correct_in_another_process, jobs)
+        learned = sorted(label for label in pool.map(_correct_in_another_process, jobs) if label is not None)
+    assert len(learned) >= 2, "at least two corrections ran into each other"
     labels = sorted(int(line.split(",")[0]) for line in sample_lines(user))
-    assert labels == [3, 5, 7]
+    assert labels == learned
     recorded = load_model(user.model_path).record["corrections"]
-    assert sorted(c["label"] for c in recorded) == [3, 5, 7], "no correction lost from the model"
+    assert sorted(c["label"] for c in recorded) == learned, "no correction lost from the model"
 
 
 def test_a_correction_from_another_program_is_not_overwritten(user):

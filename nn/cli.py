@@ -225,17 +225,16 @@ def _model(args):
 
 def _learn(args):
     from . import interactive
-    from .network import scale_pixels
     from .one_digit import doubt
     from .preprocess import preprocess
+    from .user_model import reads_as
 
     label = interactive.parse_label(args.label)
     drawing = preprocess(args.image)
     user = _user_model(args)
     net, _ = user.load(say=_stderr)
     # A drawing the network already reads as `label` is not learned, so there is nothing to ask about.
-    already = int(net.predict(scale_pixels(drawing.image[None]))[0]) == label
-    why = None if already else doubt(drawing, net)
+    why = None if reads_as(net, drawing.image, label) else doubt(drawing, net)
     if why and not args.anyway and not _confirm(f"{args.image}: {why} Keep it as a {label} anyway? (y/n) "):
         reason = why.rsplit(". ", 1)[0]                   # what it looks like, without the drawing advice
         raise NNError(f"{args.image}: {reason}, so it was not learned. If it really is a {label}, "

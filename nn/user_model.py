@@ -154,7 +154,7 @@ class UserModel:
         """
         with self._lock():
             net = self._current(net)
-            if net.predict(scale_pixels(np.asarray(image).reshape(1, -1)))[0] == label:
+            if reads_as(net, image, label):
                 return net, Correction(None, already_right(label))
             samples = self.samples()
             row = 0 if samples is None else len(samples[1])
@@ -321,6 +321,11 @@ class UserModel:
             yield
         finally:
             lock.release()
+
+
+def reads_as(net, image, label):
+    """Whether net already reads the 28x28 uint8 image as label: then there is nothing to learn."""
+    return int(net.predict(scale_pixels(np.asarray(image).reshape(1, -1)))[0]) == label
 
 
 def already_right(label):

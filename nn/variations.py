@@ -79,8 +79,7 @@ def warped(image, n, rng, v=Variation()):
     The drawing is enlarged to 112 px and made crisp again (a canvas drawing is crisp); each variation
     gets its own slant, turn, width, wobble, stroke ends, pen, pressure, pen lift and canvas size.
     """
-    big = cv2.resize(np.asarray(image, np.float32).reshape(28, 28) / 255, (WORK, WORK),
-                     interpolation=cv2.INTER_LINEAR)
+    big = _enlarged(image)
     big = np.clip((big - 0.5) / 0.3 + 0.5, 0, 1)      # soft 28-px edges -> a crisp stroke, as wide
     ends = stroke_ends(thin(big > 0.5))
     out = np.zeros((n, 28, 28), np.uint8)
@@ -88,6 +87,12 @@ def warped(image, n, rng, v=Variation()):
         copy = _pen(_warp(big, rng, v, ends), rng, v.pen)
         out[i] = framed(_canvas(_lift(_pressure(copy, rng, v.pressure), rng, v.lift), rng, v.canvas))
     return out
+
+
+def _enlarged(image):
+    """A 28x28 uint8 drawing as floats in [0, 1] at WORK px (bilinear: its strokes as soft as they were)."""
+    return cv2.resize(np.asarray(image, np.float32).reshape(28, 28) / 255, (WORK, WORK),
+                      interpolation=cv2.INTER_LINEAR)
 
 
 def framed(ink):
@@ -107,8 +112,7 @@ def strokes_of(image, shortest=6):
     of its height; ([], [], 0) if nothing can be traced. Pieces shorter than `shortest` pixels with a
     free end are the spurs thinning leaves, not strokes.
     """
-    big = cv2.resize(np.asarray(image, np.float32).reshape(28, 28) / 255, (WORK, WORK),
-                     interpolation=cv2.INTER_LINEAR)
+    big = _enlarged(image)
     skeleton = thin(_ink(big))
     paths = [(p, f) for p, f in trace(skeleton) if len(p) >= shortest or not any(f)]
     if not paths:

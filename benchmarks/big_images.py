@@ -4,7 +4,7 @@
 
 For each side, a black-on-white 3 filling most of a side x side canvas is saved as a grey PNG, a colour
 PNG and a transparent PNG (made here, nothing downloaded). Each file is read in a fresh Python process:
-by the project (`nn.preprocess.preprocess`: the size from the header, a grey decode, shrunk at once) and
+by the project (`digits.preprocess.preprocess`: the size from the header, a grey decode, shrunk at once) and
 by the naive way most demos read an image (`cv2.imread` in colour, then floats, then grey), and the
 process's own peak memory (VmHWM) and the seconds are reported. The target: an 8000 x 8000 PNG in under
 1 GB and 3 s. Linux only (the peak is read from /proc). Writes benchmarks/results/big_images.json.
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import write_report  # noqa: E402
 
 READERS = {
-    "project": "from nn.preprocess import preprocess; preprocess(path)",
+    "project": "from digits.preprocess import preprocess; preprocess(path)",
     "naive": ("import cv2, numpy as np; image = cv2.imread(path).astype(np.float32) / 255; "
               "grey = image.mean(axis=2)"),
 }
@@ -35,7 +35,7 @@ path = sys.argv[1]
 def peak_mb():
     return int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1)) / 1024
 import numpy, cv2
-from nn.preprocess import preprocess
+from digits.preprocess import preprocess
 before, start = peak_mb(), time.perf_counter()
 {reader}
 print(round(peak_mb(), 1), round(peak_mb() - before, 1), round(time.perf_counter() - start, 3))

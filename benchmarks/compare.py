@@ -31,12 +31,12 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import machine, matmul_peak_gflops, write_report  # noqa: E402
 from benchmarks.mnist import SHARED, mnist, source  # noqa: E402
-from nn.data import load_digits, save_csv  # noqa: E402
+from digits.data import load_digits, save_csv  # noqa: E402
+from digits.paths import shipped_model  # noqa: E402
+from digits.preprocess import preprocess  # noqa: E402
+from digits.training import Settings, train_network  # noqa: E402
 from nn.network import Network, mlp, scale_pixels  # noqa: E402
-from nn.paths import shipped_model  # noqa: E402
 from nn.persist import load_model  # noqa: E402
-from nn.preprocess import preprocess  # noqa: E402
-from nn.train import Settings, fit  # noqa: E402
 from nn.train import accuracy as train_accuracy  # noqa: E402
 
 SIZES = [784, 128, 64, 10]
@@ -54,7 +54,7 @@ def run_ours(data, epochs, seed, threads=1):
     net = Network(mlp(SIZES), seed=seed)
     settings = Settings(epochs=epochs, batch_size=BATCH, learning_rate=LR, schedule="constant",
                         augment=False, seed=seed, threads=threads)
-    history = fit(net, x, y, settings, (xt, yt), progress=False)
+    history = train_network(net, x, y, settings, (xt, yt), progress=False)
     return history.seconds, history.validation_accuracy
 
 
@@ -165,12 +165,12 @@ def peak_memory_mb(name, epochs=1):
 
 
 def full_run_memory_mb(epochs=2):
-    """Peak memory of `python -m nn train` with the shipped recipe (memory does not grow with epochs)."""
+    """Peak memory of `python -m digits train` with the shipped recipe (memory does not grow with epochs)."""
     with tempfile.TemporaryDirectory() as folder:
         args = ["train", "--data", str(source("train")), "--test-data", str(source("test")),
                 "--epochs", str(epochs), "--quiet", "--out", str(Path(folder) / "m.npz")]
         code = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-                "from benchmarks.common import vm_hwm_mb\nfrom nn.cli import main\n"
+                "from benchmarks.common import vm_hwm_mb\nfrom digits.cli import main\n"
                 f"status = main({args!r})\nprint(status, vm_hwm_mb())")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                              cwd=ROOT)

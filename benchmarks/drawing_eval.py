@@ -4,7 +4,7 @@
 
 Re-draws MNIST test digits as Paint canvases and draws stroke digits with thin and thick brushes
 (benchmarks/drawings.py), writes each to a PNG, and reads it back through the real pipeline
-(nn.preprocess -> network). Reports, side by side on the same drawings:
+(digits.preprocess -> network). Reports, side by side on the same drawings:
 - the project's pipeline,
 - a plain resize of the whole canvas to 28x28 (what most from-scratch projects do),
 and the same model's accuracy on the original MNIST digits. Also the time per image end to end
@@ -29,11 +29,11 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import write_report  # noqa: E402
 from benchmarks.drawings import redraw_mnist, stroke_digit  # noqa: E402
 from benchmarks.mnist import SHARED, mnist  # noqa: E402
-from nn.interactive import predict_drawings  # noqa: E402
+from digits.interactive import predict_drawings  # noqa: E402
+from digits.paths import shipped_model  # noqa: E402
+from digits.preprocess import Drawing, preprocess  # noqa: E402
 from nn.network import scale_pixels  # noqa: E402
-from nn.paths import shipped_model  # noqa: E402
 from nn.persist import load_model  # noqa: E402
-from nn.preprocess import Drawing, preprocess  # noqa: E402
 from nn.train import evaluate  # noqa: E402
 
 

@@ -13,7 +13,7 @@ Each maker returns an image array ready for cv2.imwrite: (H, W) grey, or (H, W, 
 import cv2
 import numpy as np
 
-from nn.hand import smooth
+from digits.hand import smooth
 
 
 def redraw_mnist(digit28, rng):

@@ -4,8 +4,8 @@
 
 1. Re-draws MNIST test digits 0-4999 as Paint canvases (benchmarks/drawings.py) and reads them with
    the shipped model until it has found --corrections drawings it gets wrong.
-2. Corrects them one after another with the project's learning (nn.learn), exactly as
-   `python -m nn learn` does: each correction rehearses the model's own memory of its training digits.
+2. Corrects them one after another with the project's learning (digits.learn), exactly as
+   `python -m digits learn` does: each correction rehearses the model's own memory of its training digits.
 3. Reports: share read right just after its own correction; share still right after all of them;
    a second drawing of each corrected digit in the same style (a distorted copy) before and after;
    other drawings (re-drawn test digits 5000-5999 and stroke digits) before and after; the MNIST
@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import write_report  # noqa: E402
 from benchmarks.drawing_eval import make_drawings  # noqa: E402
 from benchmarks.mnist import mnist  # noqa: E402
-from nn.augment import Distortion, distort  # noqa: E402
-from nn.learn import LearnSettings, learn  # noqa: E402
+from digits.augment import Distortion, distort  # noqa: E402
+from digits.learn import LearnSettings, learn  # noqa: E402
+from digits.paths import shipped_model  # noqa: E402
+from digits.preprocess import preprocess  # noqa: E402
 from nn.network import scale_pixels  # noqa: E402
-from nn.paths import shipped_model  # noqa: E402
 from nn.persist import load_model  # noqa: E402
-from nn.preprocess import preprocess  # noqa: E402
 from nn.train import evaluate  # noqa: E402
 
 # A second drawing of each corrected digit "in the same style": a lightly distorted copy.

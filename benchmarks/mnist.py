@@ -1,5 +1,5 @@
 """Where the benchmarks find MNIST: ../shared/data/mnist.npz on development and CI machines, else the CSV
-files the project downloaded into data/ (`python -m nn download`). Every benchmark asks here, so they
+files the project downloaded into data/ (`python -m digits download`). Every benchmark asks here, so they
 all look in the same places and in the same order."""
 
 import sys
@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nn.data import load_digits  # noqa: E402
+from digits.data import load_digits  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "mnist.npz"
 

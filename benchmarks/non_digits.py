@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from benchmarks.drawings import STROKES, _finish
-from nn.hand import smooth
+from digits.hand import smooth
 
 # Capital letters as pen strokes in a unit box (x right, y down), like drawings.STROKES.
 LETTERS = {

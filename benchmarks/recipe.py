@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import common  # noqa: E402
 from benchmarks.common import machine, write_report  # noqa: E402
 from benchmarks.mnist import mnist, source  # noqa: E402
-from nn.augment import Distortion  # noqa: E402
+from digits.augment import Distortion  # noqa: E402
+from digits.training import hold_out, run, settings_for, train_network  # noqa: E402
 from nn.persist import read_record  # noqa: E402
-from nn.train import fit, hold_out, run, settings_for  # noqa: E402
 
 RESULTS = common.RESULTS / "recipe.json"
 VALIDATION = 5000       # the last 5,000 training digits, as is usual for MNIST
@@ -57,7 +57,7 @@ def validate(arch, variant):
     settings = dataclasses.replace(settings_for(arch), **VARIANTS[arch][variant])
     images, labels, validation = hold_out(*mnist("train"), VALIDATION)
     net = settings.network()
-    history = fit(net, images, labels, settings, validation)
+    history = train_network(net, images, labels, settings, validation)
     return {"changed": {k: repr(v) for k, v in VARIANTS[arch][variant].items()},
             "validation_accuracy": history.validation_accuracy,
             "final": history.validation_accuracy[-1], "seconds": round(sum(history.seconds), 1)}
@@ -115,7 +115,7 @@ def main():
     parser.add_argument("--model", help="a model file made by train.run to add as one seed's run")
     args = parser.parse_args()
     if args.mode != "show" and mnist("train") is None:
-        sys.exit("MNIST is not here: run `python -m nn download` first.")
+        sys.exit("MNIST is not here: run `python -m digits download` first.")
     if args.mode == "validate":
         for variant in args.variants or VARIANTS[args.arch]:
             print(f"--- {args.arch} {variant}", flush=True)

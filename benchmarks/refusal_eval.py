@@ -6,15 +6,15 @@ letters, shapes and numbers of several digits, and almost never for a real digit
 
 Draws each kind of non-digit (benchmarks/non_digits.py) and real digit drawings (MNIST test digits
 re-drawn as canvases and pen-stroke digits, benchmarks/drawings.py), writes each to a PNG, reads it back
-through the real pipeline (nn.preprocess) and asks nn.one_digit.doubt whether it looks like one digit.
+through the real pipeline (digits.preprocess) and asks digits.one_digit.doubt whether it looks like one digit.
 A drawing the preprocessing already refuses ("no digit found") counts as refused. Prints the refusal
 rate per kind and per maker, and writes benchmarks/results/refusals.json.
 
 --calibrate N measures instead the statistics doubt compares with its limits on N MNIST *training*
 digits re-drawn the same way (never the test digits the rates above are measured on) and prints their
-extremes: the limits in nn/one_digit.py are set just beyond them. With --write, the limits that depend
+extremes: the limits in digits/one_digit.py are set just beyond them. With --write, the limits that depend
 on the network (score, agreement, steadiness) are set where 0.03% of those digits fall beyond and saved
-in the model file's record, which nn.one_digit reads: a model trained anew gets its own.
+in the model file's record, which digits.one_digit reads: a model trained anew gets its own.
 Needs MNIST: ../shared/data/mnist.npz on development machines, else data/mnist_*.csv.
 """
 
@@ -36,11 +36,11 @@ from benchmarks import non_digits  # noqa: E402
 from benchmarks.common import write_report  # noqa: E402
 from benchmarks.drawings import redraw_mnist, stroke_digit  # noqa: E402
 from benchmarks.mnist import mnist  # noqa: E402
+from digits.one_digit import LIMITS, LOW, doubt, evidence  # noqa: E402
+from digits.paths import shipped_model  # noqa: E402
+from digits.preprocess import preprocess  # noqa: E402
 from nn.errors import NNError  # noqa: E402
-from nn.one_digit import LIMITS, LOW, doubt, evidence  # noqa: E402
-from nn.paths import shipped_model  # noqa: E402
 from nn.persist import load_model, save_model  # noqa: E402
-from nn.preprocess import preprocess  # noqa: E402
 
 
 def mnist_images(split):
@@ -194,7 +194,7 @@ def main():
 
 
 def _print(report):
-    print(f"model {report['model']}; a drawing counts as refused when nn.one_digit.doubt (or the "
+    print(f"model {report['model']}; a drawing counts as refused when digits.one_digit.doubt (or the "
           "preprocessing) says it is not one digit\n")
     print(f"{'drawings':34} {'n':>6} {'refused':>8}  {'of which: more than one digit':>30}")
     for group, r in report["groups"].items():

@@ -9,7 +9,7 @@ that vary like one person's, read through the real preprocessing. For every writ
    (held out) are their next drawings;
 2. k = 1: correct one misread drawing (done for each of the first three misread drawings in turn,
    each time from the shipped model, and averaged); k = 3: correct three, one after another, the
-   earlier ones rehearsed as `python -m nn learn` does;
+   earlier ones rehearsed as `python -m digits learn` does;
 3. read the held-out drawings, the other styles' drawings, this writer's ordinary digits (their
    normal 7 after their long-flag 1 was corrected) and the MNIST test set, before and after.
 Reports next-drawing accuracy (mean over styles and the worst style), what changed elsewhere, the
@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import write_report  # noqa: E402
 from benchmarks.mnist import mnist  # noqa: E402
 from benchmarks.styles import STYLES, Writer  # noqa: E402
-from nn.learn import LearnSettings, learn  # noqa: E402
+from digits.learn import LearnSettings, learn  # noqa: E402
+from digits.paths import shipped_model  # noqa: E402
 from nn.network import scale_pixels  # noqa: E402
-from nn.paths import shipped_model  # noqa: E402
 from nn.persist import load_model  # noqa: E402
 
 POOL = 10  # the first drawings of a writer: the ones a user may correct

@@ -6,7 +6,7 @@ with a crossbar, ... A writer takes a style and makes it their own once (their s
 canvas habits); each of their drawings then varies like one person's drawings do: slant, size, place
 on the canvas, pen width, a wobbly hand, pieces of a stroke a little longer or shorter. Every drawing
 is a Paint-like canvas drawn from strokes here in code (no MNIST digit is used), then read through
-the project's real preprocessing (nn.preprocess.preprocess_grey) into a 28x28 input.
+the project's real preprocessing (digits.preprocess.preprocess_grey) into a 28x28 input.
 
 A writer also writes the other digits in the ordinary way (the strokes of benchmarks/drawings.py),
 with the same hand: after their long-flag 1 is corrected, their ordinary 7 must still read 7.
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.drawings import STROKES
-from nn.hand import Habits, draw
-from nn.preprocess import preprocess_grey
+from digits.hand import Habits, draw
+from digits.preprocess import preprocess_grey
 
 
 @dataclass(frozen=True)

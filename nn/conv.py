@@ -24,7 +24,7 @@ need them, and each backward pass below stays short enough to check by hand and 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .layers import Dense, Dropout, Layer, ReLU, register
+from .layers import Dense, Dropout, Layer, ReLU
 
 INPUT_SHAPE = (28, 28, 1)        # what cnn() reads: one 28x28 grey digit, one channel
 
@@ -50,7 +50,6 @@ def im2col(Xp, k, out=None):
     return out
 
 
-@register
 class Conv2D(Layer):
     """A 2-D convolution, stride 1: Z = im2col(pad(X)) @ W + b  (see the module docstring).
 
@@ -156,7 +155,6 @@ class Conv2D(Layer):
                 "padding": self.padding}
 
 
-@register
 class MaxPool2D(Layer):
     """The largest value in each size x size patch, per channel: X (m, H, W, C) -> (m, H//size, W//size, C).
 
@@ -211,7 +209,6 @@ class MaxPool2D(Layer):
         return {"type": "MaxPool2D", "size": self.size}
 
 
-@register
 class Flatten(Layer):
     """Each example's feature maps as one row, for a Dense layer: (m, H, W, C) -> (m, H*W*C).
 

@@ -180,18 +180,3 @@ class SoftmaxCrossEntropy:
 
     def backward(self):
         return (self.P - self.Y) / self.P.dtype.type(len(self.Y))
-
-
-LAYER_TYPES = {cls.__name__: cls for cls in (Dense, ReLU, Dropout)}
-
-
-def register(cls):
-    """Make a layer class known to model files (the convolution layers register themselves)."""
-    LAYER_TYPES[cls.__name__] = cls
-    return cls
-
-
-def layer_from_spec(spec):
-    """A layer from its spec() dict, e.g. {"type": "Dense", "n_in": 784, "n_out": 512}."""
-    args = {k: v for k, v in spec.items() if k != "type"}
-    return LAYER_TYPES[spec["type"]](**args)

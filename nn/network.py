@@ -14,7 +14,8 @@ import copy
 
 import numpy as np
 
-from .layers import Dense, Dropout, ReLU, SoftmaxCrossEntropy, cross_entropy, layer_from_spec, softmax
+from .conv import Conv2D, Flatten, MaxPool2D
+from .layers import Dense, Dropout, ReLU, SoftmaxCrossEntropy, cross_entropy, softmax
 
 
 def scale_pixels(images, dtype=np.float32):
@@ -177,3 +178,12 @@ def _short(layer):
     if isinstance(layer, Dense):
         return f"Dense({layer.n_in}->{layer.n_out})"
     return "ReLU" if isinstance(layer, ReLU) else repr(layer)
+
+
+LAYER_TYPES = {cls.__name__: cls for cls in (Dense, ReLU, Dropout, Conv2D, MaxPool2D, Flatten)}
+
+
+def layer_from_spec(spec):
+    """A layer from its spec() dict, e.g. {"type": "Dense", "n_in": 784, "n_out": 512}."""
+    args = {k: v for k, v in spec.items() if k != "type"}
+    return LAYER_TYPES[spec["type"]](**args)

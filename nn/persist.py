@@ -5,7 +5,7 @@ else can never run anything. Nothing in it is trusted before it is checked: the 
 first and checked against sane limits, then every array's shape and type is checked from its header
 against that list, and only then is anything loaded. A file that claims a billion-unit layer, or a
 small compressed file that would unpack to gigabytes, is refused before it costs any memory.
-Writes go through paths.atomic_write, so a crash mid-write leaves the previous model as it was.
+Writes go through files.atomic_write, so a crash mid-write leaves the previous model as it was.
 
 A model may also carry its memory (nn/memory.py): a few thousand of its training digits with its scores
 for them, checked the same way (at most MAX_MEMORY digits, the network's own input size and classes).
@@ -20,12 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import conv  # noqa: F401  (registers the convolution layers, so CNN files load)
 from .errors import NNError
-from .layers import layer_from_spec
+from .files import atomic_write, shown
 from .memory import Memory
-from .network import Network, mlp
-from .paths import atomic_write, shown
+from .network import Network, layer_from_spec, mlp
 
 FORMAT = "digit-recognizer/2"
 OLD_FORMAT = "digit-recognizer-mlp/1"      # before layer lists: sizes only; still loads
@@ -58,7 +56,7 @@ def load_model(path):
     path = Path(path)
     if not path.is_file():
         what = "is a folder, not a file" if path.is_dir() else "not found"
-        raise NNError(f"model file {shown(path)} {what}: train one with `python -m nn train`, "
+        raise NNError(f"model file {shown(path)} {what}: train one with `python -m digits train`, "
                       "or use the shipped models/mnist_mlp.npz.")
     try:
         with zipfile.ZipFile(path) as archive:

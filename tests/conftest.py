@@ -1,10 +1,10 @@
 """Shared fixtures. MNIST for tests comes from ../shared/data/mnist.npz beside the checkout (development and
-CI machines have it), else from the MNIST files the project downloaded into data/ (`python -m nn download`);
-tests that need it skip with a message only where neither is there."""
+CI machines have it), else from the MNIST files the project downloaded into data/
+(`python -m digits download`); tests that need it skip with a message only where neither is there."""
 
 import pytest
 
-from nn import paths
+from digits import paths
 
 ROOT = paths.PACKAGE.parent          # the checkout whose nn/ is under test
 SHARED = ROOT.parent / "shared" / "data"
@@ -26,7 +26,7 @@ def mnist_sources(npz=SHARED_NPZ, train=paths.MNIST_TRAIN, test=paths.MNIST_TEST
 
 def read_mnist(train, test):
     """{"x_train": (m, 784) uint8, "y_train": (m,) uint8, "x_test", "y_test"} from the two files."""
-    from nn.data import load_digits
+    from digits.data import load_digits
 
     x_train, y_train = load_digits(train, split="train")
     x_test, y_test = load_digits(test, split="test")
@@ -37,7 +37,8 @@ def _mnist_sources_or_skip():
     sources = mnist_sources()
     if sources is None:
         pytest.skip(f"MNIST not found: neither {SHARED_NPZ} (development and CI machines) nor "
-                    f"{paths.MNIST_TRAIN} and {paths.MNIST_TEST} (`python -m nn download` puts them there)")
+                    f"{paths.MNIST_TRAIN} and {paths.MNIST_TEST} "
+                    "(`python -m digits download` puts them there)")
     return sources
 
 

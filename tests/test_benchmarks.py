@@ -20,13 +20,13 @@ def test_flops_count_forward_both_backward_products_and_skip_the_input_gradient(
 
 def test_calibration_writes_the_models_own_refusal_limits_and_nothing_else(tmp_path, mnist):
     """refusal_eval --calibrate N --write: the limits that depend on the network go into its record,
-    where nn.one_digit finds them; the weights are untouched."""
+    where digits.one_digit finds them; the weights are untouched."""
     import shutil
     import subprocess
     import sys
 
+    from digits.paths import shipped_model
     from nn import load_model
-    from nn.paths import shipped_model
 
     from .conftest import ROOT
 
@@ -48,7 +48,7 @@ def test_the_readmes_learning_table_is_the_committed_evaluation():
     import json
     import re
 
-    from nn.learn import LearnSettings
+    from digits.learn import LearnSettings
 
     from .conftest import ROOT
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from nn.paths import shipped_model
+from digits.paths import shipped_model
 from nn.persist import load_model
 
 from .conftest import ROOT

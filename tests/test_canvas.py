@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from benchmarks.drawings import STROKES
-from nn.canvas import BRUSH, SIZE, strokes_to_image
-from nn.hand import smooth
-from nn.paths import shipped_model
+from digits.canvas import BRUSH, SIZE, strokes_to_image
+from digits.hand import smooth
+from digits.paths import shipped_model
+from digits.preprocess import read_grey
+from digits.user_model import UserModel
 from nn.persist import load_model
-from nn.preprocess import read_grey
-from nn.user_model import UserModel
 
 ipycanvas = pytest.importorskip("ipycanvas")
 
@@ -44,7 +44,7 @@ def stroke_seven(scale=200, left=50, top=40):
 
 @pytest.fixture
 def pad(tmp_path):
-    from nn.canvas import DrawingPad
+    from digits.canvas import DrawingPad
 
     user = UserModel(tmp_path / "user.npz", tmp_path / "samples.csv", shipped_model())
     return DrawingPad(user, tmp_path / "drawn.png")

@@ -1,4 +1,4 @@
-"""The command line as a user runs it: python -m nn train | evaluate | predict | learn, and every expected
+"""The command line as a user runs it: python -m digits train | evaluate | predict | learn, and every expected
 failure a single line (the traceback only with --debug)."""
 
 import contextlib
@@ -14,11 +14,11 @@ import tempfile
 import numpy as np
 import pytest
 
+from digits.cli import main
+from digits.learn import LearnSettings, lead
+from digits.paths import shipped_model
 from nn import load_model, save_model
-from nn.cli import main
-from nn.learn import LearnSettings, lead
 from nn.network import scale_pixels
-from nn.paths import shipped_model
 
 from .conftest import ROOT
 
@@ -28,9 +28,9 @@ LONG_FLAG_ONE = ROOT / "docs" / "examples" / "one_with_a_long_flag.png"   # a co
 
 
 def run(*args, cwd=ROOT):
-    """python -m nn ARGS in a fresh process, importing the checkout under test from any folder."""
+    """python -m digits ARGS in a fresh process, importing the checkout under test from any folder."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "nn", *map(str, args)], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "digits", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -46,12 +46,12 @@ def assert_one_line_error(result, *words):
 @pytest.fixture(scope="module")
 def small_base(mnist, tmp_path_factory):
     """A small trained model (784-32-10, 90% on MNIST) to learn corrections on: quick to train on."""
+    from digits.training import Settings, train_network
     from nn.memory import remember
-    from nn.train import Settings, fit
 
     settings = Settings(hidden=(32,), epochs=1, batch_size=32, learning_rate=5e-3, augment=False)
     net = settings.network()
-    fit(net, mnist["x_train"][:5000], mnist["y_train"][:5000], settings, progress=False)
+    train_network(net, mnist["x_train"][:5000], mnist["y_train"][:5000], settings, progress=False)
     net.memory = remember(net, mnist["x_train"][:5000], mnist["y_train"][:5000])
     path = tmp_path_factory.mktemp("base") / "small.npz"
     save_model(net, path)
@@ -79,7 +79,8 @@ def test_shipped_model_reads_the_official_test_set(mnist_files, arch):
 def test_a_shipped_models_record_is_true(mnist, arch):
     """What the model file says about itself holds: its settings build exactly its network, and the test
     accuracy it records is what it reads now."""
-    from nn.train import Settings, evaluate
+    from digits.training import Settings
+    from nn.train import evaluate
 
     model, _ = BARS[arch]
     net = load_model(model)
@@ -134,7 +135,7 @@ def test_predict_reports_each_bad_image_and_exits_non_zero(tmp_path):
 def test_something_that_is_not_a_digit_is_answered_as_such_first_and_in_json(tmp_path):
     import cv2
 
-    from nn.canvas import BRUSH, strokes_to_image
+    from digits.canvas import BRUSH, strokes_to_image
 
     face = [([(140 + 100 * np.cos(t), 140 + 100 * np.sin(t)) for t in np.linspace(0, 6.3, 60)], BRUSH),
             ([(100, 110)], BRUSH), ([(180, 110)], BRUSH),
@@ -153,7 +154,7 @@ def test_a_folder_given_as_an_image_is_called_a_folder(tmp_path):
 def test_every_command_has_a_description_and_examples():
     for command in ("train", "evaluate", "predict", "learn", "undo", "reset", "remember", "download"):
         help_text = run(command, "--help").stdout
-        assert "examples:" in help_text and "python -m nn " + command in help_text, command
+        assert "examples:" in help_text and "python -m digits " + command in help_text, command
 
 
 def test_learn_refuses_what_does_not_look_like_a_digit_without_a_keyboard(tmp_path):
@@ -180,7 +181,7 @@ def test_learn_refuses_a_photo_without_a_keyboard(tmp_path):
 
 def test_learn_on_a_doubtful_drawing_already_read_as_that_digit_asks_nothing(tmp_path):
     from benchmarks.non_digits import sample_photos
-    from nn.preprocess import preprocess
+    from digits.preprocess import preprocess
 
     photo = sample_photos()[1]
     read = int(load_model(SHIPPED).predict(scale_pixels(preprocess(photo).image[None]))[0])
@@ -292,7 +293,7 @@ def test_a_model_path_inside_a_file_is_a_one_line_error_and_debug_shows_the_trac
 
 
 def learn_in_process(folder, base, label):
-    """nn.cli.main(["learn", ...]) in this process, so a test can patch what it calls: (status, out, err)."""
+    """cli.main(["learn", ...]) in this process, so a test can patch what it calls: (status, out, err)."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = main(["learn", str(IMAGE), "--label", label, *map(str, user_files(folder, base))])
@@ -376,8 +377,8 @@ def test_train_options_default_to_the_chosen_architectures_recipe(capsys):
     given on the command line still wins."""
     import argparse
 
-    from nn import cli
-    from nn.train import settings_for
+    from digits import cli
+    from digits.training import settings_for
 
     parser = argparse.ArgumentParser()
     cli._add_settings(parser)
@@ -394,6 +395,6 @@ def test_predict_reads_the_model_file_once():
     code = ("import sys; opened = []\n"
             "sys.addaudithook(lambda e, a: opened.append(str(a[0]))\n"
             "                 if e == 'open' and str(a[0]).endswith('.npz') else None)\n"
-            "from nn.cli import main; main(['predict', 'test_image.png']); print(opened)")
+            "from digits.cli import main; main(['predict', 'test_image.png']); print(opened)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.strip().endswith(f"[{str(SHIPPED)!r}]"), result.stdout + result.stderr

@@ -8,8 +8,8 @@ import pytest
 import nn.conv
 from nn.conv import INPUT_SHAPE, Conv2D, Flatten, MaxPool2D, cnn
 from nn.gradcheck import numerical_gradients, relative_error
-from nn.layers import Dense, ReLU, layer_from_spec, one_hot
-from nn.network import Network
+from nn.layers import Dense, ReLU, one_hot
+from nn.network import Network, layer_from_spec
 
 
 def conv_by_loops(X, W, b, padding):

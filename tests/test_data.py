@@ -13,8 +13,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nn import NNError, data, paths
-from nn.data import CSV_HEADER, balance_warning, download_mnist, ensure_mnist, load_digits, read_idx, save_csv
+from digits import data, paths
+from digits.data import (
+    CSV_HEADER,
+    balance_warning,
+    download_mnist,
+    ensure_mnist,
+    load_digits,
+    read_idx,
+    save_csv,
+)
+from nn import NNError
 
 from .conftest import ROOT, mnist_sources, read_mnist
 
@@ -295,14 +304,15 @@ def test_a_missing_default_mnist_file_is_not_downloaded_and_says_how_to_get_it(t
         with pytest.raises(NNError) as e:
             load_digits(tmp_path / "data" / name)
         assert str(e.value) == (f"{tmp_path / 'data' / name} not found: MNIST has not been downloaded yet. "
-                                "To get it, run `python -m nn download`, or leave TRAIN_DATA = \"mnist\" in "
-                                "the notebook, which downloads it.")
+                                "To get it, run `python -m digits download`, or leave "
+                                "TRAIN_DATA = \"mnist\" in the notebook, which downloads it.")
     assert not (tmp_path / "data").exists(), "nothing was created"
 
 
 def test_a_missing_mnist_file_elsewhere_names_ensure_mnist_for_that_folder(tmp_path, no_downloads):
     with pytest.raises(NNError, match=r"not found: MNIST has not been downloaded yet\. To get it, call "
-                                      rf"nn\.data\.ensure_mnist\('{tmp_path}'\), which downloads it there\."):
+                                      rf"digits\.data\.ensure_mnist\('{tmp_path}'\), which downloads it "
+                                      r"there\."):
         load_digits(tmp_path / "mnist_train.csv")
 
 

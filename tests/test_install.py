@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nn.paths import shipped_model
+from digits.paths import shipped_model
 
 from .conftest import ROOT
 
@@ -44,15 +44,15 @@ def installed(tmp_path_factory):
 def test_installed_command_reads_a_drawing_from_a_folder_outside_the_repo(installed, tmp_path):
     image = tmp_path / "my_drawing.png"
     image.write_bytes((ROOT / "test_image.png").read_bytes())
-    run = subprocess.run([str(installed / "bin" / "nn-digits"), "predict", "--json", image.name],
+    run = subprocess.run([str(installed / "bin" / "digits"), "predict", "--json", image.name],
                          cwd=tmp_path, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr
     assert '"digit": 7' in run.stdout
 
 
 def test_installed_package_keeps_user_files_in_the_working_folder(installed, tmp_path):
-    code = ("import nn.paths as p; print(p.PACKAGE); print(p.HOME); print(p.user_model(p.shipped_model())); "
-            "print(p.shipped_model())")
+    code = ("import digits.paths as p; print(p.PACKAGE); print(p.HOME); "
+            "print(p.user_model(p.shipped_model())); print(p.shipped_model())")
     run = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, env={"PATH": "/usr/bin:/bin"})
     package, home, user_model, shipped = run.stdout.split()
@@ -65,7 +65,7 @@ def test_installed_package_keeps_user_files_in_the_working_folder(installed, tmp
 def test_a_correction_with_the_installed_command_writes_in_the_working_folder(installed, tmp_path):
     image = tmp_path / "one.png"
     image.write_bytes((ROOT / "docs" / "examples" / "one_with_a_long_flag.png").read_bytes())
-    run = subprocess.run([str(installed / "bin" / "nn-digits"), "learn", image.name, "--label", "1"],
+    run = subprocess.run([str(installed / "bin" / "digits"), "learn", image.name, "--label", "1"],
                          cwd=tmp_path, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "models" / "user_mnist_mlp.npz").is_file()

@@ -4,11 +4,12 @@ import errno
 
 import pytest
 
-from nn import NNError, interactive
+from digits import interactive
+from digits.paths import shipped_model
+from digits.preprocess import preprocess
+from nn import NNError
 from nn.errors import explain
-from nn.paths import shipped_model
 from nn.persist import load_model
-from nn.preprocess import preprocess
 
 from .conftest import ROOT
 

@@ -1,4 +1,4 @@
-"""Learning from a correction (nn/learn.py): it carries to the writer's next drawings, on both networks,
+"""Learning from a correction (digits/learn.py): it carries to the writer's next drawings, on both networks,
 keeps the writer's other digits and MNIST, and never breaks a memory check digit or an earlier
 correction. Writers come from benchmarks/styles.py (drawn from strokes in code, read through the real
 preprocessing)."""
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from benchmarks.styles import STYLES, Writer
+from digits.learn import LearnSettings, lead, learn
+from digits.paths import shipped_model
 from nn import NNError
-from nn.learn import LearnSettings, lead, learn
 from nn.network import scale_pixels
-from nn.paths import shipped_model
 from nn.persist import load_model
 from nn.train import evaluate
 
@@ -101,4 +101,4 @@ def test_a_model_without_a_memory_says_how_to_add_one(long_flag_one):
     with pytest.raises(NNError) as refused:
         learn(net, long_flag_one[0][0], 1)
     message = str(refused.value)
-    assert "python -m nn remember --model" in message and "\n" not in message
+    assert "python -m digits remember --model" in message and "\n" not in message

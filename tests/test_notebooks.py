@@ -6,9 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from nn import load_model, paths
-from nn.paths import shipped_model
-from nn.train import settings_for
+from digits import paths
+from digits.paths import shipped_model
+from digits.training import settings_for
+from nn import files, load_model
 
 from .conftest import ROOT
 
@@ -148,7 +149,7 @@ def test_the_committed_training_run_made_the_shipped_model_and_printed_a_learner
     """The path printed is the notebook's own MODEL_PATH (the shipped file is never written by a run), and
     the record printed is the shipped model's: that run made it."""
     text = text_of(committed(notebook))
-    assert f"saved {paths.shown(paths.trained_model(arch))}" in text
+    assert f"saved {files.shown(paths.trained_model(arch))}" in text
     record = load_model(shipped_model(arch)).record
     assert f"date: {record['date']}" in text
     recipe = json.loads(json.dumps(settings_for(arch).record()))

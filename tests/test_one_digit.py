@@ -10,10 +10,10 @@ from threadpoolctl import threadpool_limits
 from benchmarks import non_digits
 from benchmarks.drawings import redraw_mnist, stroke_digit
 from benchmarks.non_digits import sample_photos
-from nn.one_digit import LIMITS, doubt, evidence, layout
-from nn.paths import shipped_model
+from digits.one_digit import LIMITS, doubt, evidence, layout
+from digits.paths import shipped_model
+from digits.preprocess import preprocess
 from nn.persist import load_model
-from nn.preprocess import preprocess
 
 NOT_A_DIGIT = "this does not look like a digit: "
 SEVERAL = "this looks like more than one digit: "

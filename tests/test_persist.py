@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from nn import Network, NNError, load_model, mlp, save_model
+from nn.files import atomic_write
 from nn.memory import remember
-from nn.paths import atomic_write
 from nn.persist import MAX_PARAMETERS
 
 from .conftest import ROOT
@@ -178,7 +178,7 @@ def refused(path, *words):
 
 
 def test_a_missing_file_says_how_to_get_a_model(tmp_path):
-    refused(tmp_path / "nope.npz", "not found: train one with `python -m nn train`")
+    refused(tmp_path / "nope.npz", "not found: train one with `python -m digits train`")
 
 
 def test_a_folder_is_not_a_model(tmp_path):

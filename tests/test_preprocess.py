@@ -13,11 +13,11 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from benchmarks.drawings import stroke_digit
+from digits.paths import shipped_model
+from digits.preprocess import MAX_PIXELS, centre_of_mass, preprocess
 from nn import NNError
 from nn.network import scale_pixels
-from nn.paths import shipped_model
 from nn.persist import load_model
-from nn.preprocess import MAX_PIXELS, centre_of_mass, preprocess
 
 from .conftest import ROOT
 
@@ -291,7 +291,7 @@ def png_bomb(path, width, height):
 MEASURE = r"""
 import re, sys, time
 from nn.errors import NNError
-from nn.preprocess import preprocess
+from digits.preprocess import preprocess
 
 def peak_mb():  # this process's own peak (ru_maxrss would include the parent's, kept across exec)
     return int(re.search(r"VmHWM:\s+(\d+) kB", open("/proc/self/status").read()).group(1)) // 1024

@@ -7,10 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 
+from digits.augment import Distortion, distort
+from digits.training import Settings, run, settings_fields, settings_for, train_network
 from nn import Network, NNError, load_model, mlp, scale_pixels
-from nn.augment import Distortion, distort
 from nn.optim import SGD, Adam, WeightAverage, learning_rate, make_optimizer
-from nn.train import Settings, evaluate, fit, run, settings_fields, settings_for
+from nn.train import evaluate
 
 QUICK = dict(epochs=3, batch_size=32, learning_rate=2e-3, augment=False)
 
@@ -20,8 +21,8 @@ QUICK = dict(epochs=3, batch_size=32, learning_rate=2e-3, augment=False)
 def test_short_training_on_real_mnist_beats_90_percent(mnist):
     net = Network(mlp([784, 64, 10]), seed=0)
     test = (mnist["x_test"][:2000], mnist["y_test"][:2000])
-    history = fit(net, mnist["x_train"][:10000], mnist["y_train"][:10000], Settings(**QUICK), validation=test,
-                  progress=False)
+    history = train_network(net, mnist["x_train"][:10000], mnist["y_train"][:10000], Settings(**QUICK),
+                            validation=test, progress=False)
     _, accuracy = evaluate(net, *test)
     assert accuracy > 0.90
     assert history.validation_accuracy[-1] == accuracy and len(history.loss) == 3
@@ -33,7 +34,7 @@ def test_same_seed_same_model_bit_for_bit(mnist, dropout):
     def train(seed):
         settings = Settings(hidden=(32,), epochs=1, seed=seed, dropout=dropout)   # distortions on
         net = settings.network()
-        fit(net, mnist["x_train"][:1000], mnist["y_train"][:1000], settings, progress=False)
+        train_network(net, mnist["x_train"][:1000], mnist["y_train"][:1000], settings, progress=False)
         return net.flat.tobytes()
 
     assert train(7) == train(7)
@@ -45,7 +46,7 @@ def test_the_cnn_recipe_gives_the_same_model_for_the_same_seed(mnist):
     def train(seed):
         settings = dataclasses.replace(settings_for("cnn"), epochs=1, seed=seed)
         net = settings.network()
-        fit(net, mnist["x_train"][:256], mnist["y_train"][:256], settings, progress=False)
+        train_network(net, mnist["x_train"][:256], mnist["y_train"][:256], settings, progress=False)
         return net.flat.tobytes()
 
     assert train(3) == train(3)
@@ -77,7 +78,7 @@ def test_fit_keeps_the_averaged_weights_it_measured(mnist):
     runs = {}
     for average in (0.0, 0.99):
         net = Network(mlp([784, 32, 10]), seed=0)
-        history = fit(net, images, labels, Settings(**QUICK, average=average), test, progress=False)
+        history = train_network(net, images, labels, Settings(**QUICK, average=average), test, progress=False)
         runs[average] = net, history
     (plain, plain_history), (averaged, averaged_history) = runs[0.0], runs[0.99]
     assert plain_history.loss == averaged_history.loss, "the same steps were taken"
@@ -94,17 +95,17 @@ def test_divergence_stops_training_with_advice():
     settings = Settings(epochs=3, optimizer="sgd", learning_rate=100, schedule="constant", augment=False)
     advice = r"diverged in epoch \d, batch \d+: the loss became .*Lower the learning rate \(it was 100\)"
     with pytest.raises(NNError, match=advice):
-        fit(net, images, labels, settings, progress=False)
+        train_network(net, images, labels, settings, progress=False)
 
 
 def test_mismatched_images_and_labels_are_refused():
     net = Network(mlp([784, 8, 10]))
     with pytest.raises(NNError, match="got 5 images and 4 labels: give one label per image"):
-        fit(net, np.zeros((5, 784), np.uint8), np.zeros(4, np.uint8), progress=False)
+        train_network(net, np.zeros((5, 784), np.uint8), np.zeros(4, np.uint8), progress=False)
     with pytest.raises(NNError, match=r"shape \(5, 28, 28\).*flatten each image"):
-        fit(net, np.zeros((5, 28, 28), np.uint8), np.zeros(5, np.uint8), progress=False)
+        train_network(net, np.zeros((5, 28, 28), np.uint8), np.zeros(5, np.uint8), progress=False)
     with pytest.raises(NNError, match="got 0 images and 0 labels"):
-        fit(net, np.zeros((0, 784), np.uint8), np.zeros(0, np.uint8), progress=False)
+        train_network(net, np.zeros((0, 784), np.uint8), np.zeros(0, np.uint8), progress=False)
 
 
 # --- the optimisers against textbook implementations -------------------------------------------------
@@ -334,13 +335,13 @@ def test_run_twice_with_the_same_settings_gives_the_same_weights(mnist_files, tm
 
 
 def load_digits(path, split):
-    from nn.data import load_digits
+    from digits.data import load_digits
 
     return load_digits(path, split=split)
 
 
 def mnist_test_split(path):
-    from nn.data import load_digits
+    from digits.data import load_digits
 
     return load_digits(path, split="test")
 
@@ -363,7 +364,7 @@ def test_distortion_changes_digits_but_keeps_their_ink(mnist):
 
 
 def test_shifted_moves_every_pixel_and_fills_the_edge_with_background():
-    from nn.augment import shifted
+    from digits.augment import shifted
 
     digits = np.random.default_rng(0).integers(1, 256, (3, 784)).astype(np.uint8)
     moved = shifted(digits, 2, -3).reshape(-1, 28, 28)

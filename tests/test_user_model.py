@@ -13,14 +13,14 @@ import time
 import numpy as np
 import pytest
 
+from digits import user_model as um
+from digits.learn import LearnSettings
+from digits.paths import shipped_model
+from digits.preprocess import preprocess
+from digits.user_model import UserModel
 from nn import Network, NNError, mlp
-from nn import user_model as um
-from nn.learn import LearnSettings
 from nn.memory import remember
-from nn.paths import shipped_model
 from nn.persist import load_model, model_sha256, save_model
-from nn.preprocess import preprocess
-from nn.user_model import UserModel
 
 from .conftest import ROOT
 

@@ -1,4 +1,4 @@
-"""A person's next drawings (nn/variations.py): the strokes traced from a 28x28 drawing are the strokes
+"""A person's next drawings (digits/variations.py): the strokes traced from a 28x28 drawing are the strokes
 it was drawn with, and their redrawings read as the same digit."""
 
 import cv2
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from benchmarks.styles import STYLES, Writer
+from digits.paths import shipped_model
+from digits.variations import Variation, _faithful, _loops, next_drawings, strokes_of, trace
 from nn.network import scale_pixels
-from nn.paths import shipped_model
 from nn.persist import load_model
-from nn.variations import Variation, _faithful, _loops, next_drawings, strokes_of, trace
 
 
 def skeleton_of(draw):

@@ -7,8 +7,8 @@ less, the pen presses harder in places (wider, darker strokes) and now and then 
 and the canvas is larger or smaller. `draw` makes one such drawing on a Paint-like canvas.
 
 This is the one model of a person's next drawings in the project: the writers of
-benchmarks/styles.py draw their styles with it, and a correction (nn/learn.py) trains on redrawings
-of the user's own strokes with it (nn/variations.py).
+benchmarks/styles.py draw their styles with it, and a correction (digits/learn.py) trains on redrawings
+of the user's own strokes with it (digits/variations.py).
 """
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""The command line: python -m nn train | evaluate | predict | learn | undo | reset | remember | download.
+"""The command line: python -m digits train | evaluate | predict | learn | undo | reset | remember | download.
 
 Each command is a thin layer over the functions the notebooks call. Any failure a user can meet (a bad
 file, a read-only folder, a full disk, an input too large) prints one line saying what to do and exits
@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from . import paths
-from .errors import NNError, explain
+from nn import files
+from nn.errors import NNError, explain
 
 
 def main(argv=None):
@@ -32,16 +32,16 @@ def main(argv=None):
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="python -m nn", description=__doc__.splitlines()[0],
-                                     epilog="Each command has its own help: python -m nn predict --help")
+    parser = argparse.ArgumentParser(prog="python -m digits", description=__doc__.splitlines()[0],
+                                     epilog="Each command has its own help: python -m digits predict --help")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     train = _command(commands, "train", "train a network and save it",
                      "Train a network on digits and save it to a model file (models/trained_<arch>.npz, "
                      "which then becomes the base model; the shipped models are never overwritten).",
-                     "python -m nn train", "python -m nn train --arch cnn",
-                     "python -m nn train --data my_digits.csv --epochs 10 --out models/mine.npz")
+                     "python -m digits train", "python -m digits train --arch cnn",
+                     "python -m digits train --data my_digits.csv --epochs 10 --out models/mine.npz")
     train.add_argument("--data", default="mnist",
                        help="training digits: 'mnist' (downloaded into data/ the first time), a CSV or an "
                             "mnist.npz (default: %(default)s)")
@@ -57,7 +57,8 @@ def _parser():
     evaluate = _command(commands, "evaluate", "measure a model's accuracy on labelled digits",
                         "Read labelled digits (MNIST's test digits by default) and say how many the model "
                         "reads right. Uses the same model as predict unless --model is given.",
-                        "python -m nn evaluate", "python -m nn evaluate --model models/mnist_cnn.npz --json")
+                        "python -m digits evaluate",
+                        "python -m digits evaluate --model models/mnist_cnn.npz --json")
     evaluate.add_argument("--model", type=Path, help=MODEL_HELP)
     evaluate.add_argument("--data", default="mnist", help="CSV or mnist.npz (its test split); default: MNIST")
     evaluate.add_argument("--json", action="store_true", help='end with one line {"accuracy": ..., "n": ...}')
@@ -66,7 +67,7 @@ def _parser():
     predict = _command(commands, "predict", "read the digit in drawing files",
                        "Read the digit in each drawing (PNG, JPEG, BMP, ...), and say how sure the network "
                        "is, or that the drawing does not look like one digit.",
-                       "python -m nn predict test_image.png", "python -m nn predict *.png --json")
+                       "python -m digits predict test_image.png", "python -m digits predict *.png --json")
     predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     predict.add_argument("--model", type=Path, help=MODEL_HELP)
     predict.add_argument("--json", action="store_true", help="one JSON line per image")
@@ -76,7 +77,7 @@ def _parser():
                      "Learn from a corrected drawing and keep it: saves your model and adds the drawing to "
                      "data/user_samples.csv. A drawing already read right is not kept; one that does not "
                      "look like a digit is kept only if you say so.",
-                     "python -m nn learn my_one.png --label 1")
+                     "python -m digits learn my_one.png --label 1")
     learn.add_argument("image", type=Path, metavar="IMAGE")
     learn.add_argument("--label", required=True, help="the right digit, 0-9")
     learn.add_argument("--anyway", action="store_true",
@@ -87,14 +88,14 @@ def _parser():
 
     undo = _command(commands, "undo", "take back the latest correction",
                     "Take back the latest correction: your model as it was before it, and its drawing "
-                    "removed from data/user_samples.csv.", "python -m nn undo")
+                    "removed from data/user_samples.csv.", "python -m digits undo")
     _add_user_files(undo)
     undo.set_defaults(run=_undo)
 
     reset = _command(commands, "reset", "go back to the base model",
                      "Forget what your corrections taught every network (your own models are deleted); your "
                      "drawings stay in data/user_samples.csv unless --forget-samples.",
-                     "python -m nn reset", "python -m nn reset --forget-samples")
+                     "python -m digits reset", "python -m digits reset --forget-samples")
     reset.add_argument("--forget-samples", action="store_true", help="also delete your corrected drawings")
     _add_user_files(reset)
     reset.set_defaults(run=_reset)
@@ -104,7 +105,7 @@ def _parser():
         "Add to a model file a memory of 300 of its training digits per digit, with the model's scores "
         "for them: what learning from a correction rehearses and checks itself against. Models trained "
         "by this project have one; older files do not.",
-        "python -m nn remember --model models/trained_mlp.npz --data mnist")
+        "python -m digits remember --model models/trained_mlp.npz --data mnist")
     remember.add_argument("--model", type=Path, required=True, help="the model file to add a memory to")
     remember.add_argument("--data", default="mnist",
                           help="the digits it was trained on: 'mnist', a CSV or an mnist.npz (its train "
@@ -114,7 +115,7 @@ def _parser():
     download = _command(commands, "download", "download MNIST into data/ (checksummed)",
                         "Download the four official MNIST files, check their sha256, and write "
                         "data/mnist_train.csv and data/mnist_test.csv. Offline, it says which files to put "
-                        "where by hand.", "python -m nn download")
+                        "where by hand.", "python -m digits download")
     download.set_defaults(run=lambda args: _download())
     return parser
 
@@ -131,9 +132,9 @@ def _command(commands, name, summary, description, *examples):
 
 
 def _add_settings(command):
-    """One option per field of train.Settings, its help from the field's comment; unset = the default
+    """One option per field of training.Settings, its help from the field's comment; unset = the default
     of the architecture chosen (the help shows the convolutional network's where it differs)."""
-    from .train import settings_fields, settings_for
+    from .training import settings_fields, settings_for
 
     cnn = settings_for("cnn")
     for name, default, help_text in settings_fields():
@@ -167,20 +168,20 @@ def _settings(args):
     """Settings for this run: the architecture's own defaults, overridden by the options given."""
     import dataclasses
 
-    from . import train
+    from . import training
 
-    given = {name: getattr(args, name) for name, _, _ in train.settings_fields()
+    given = {name: getattr(args, name) for name, _, _ in training.settings_fields()
              if getattr(args, name) is not None}
-    base = train.settings_for(given.get("arch", "mlp"))
+    base = training.settings_for(given.get("arch", "mlp"))
     if "hidden" in given:
         given["hidden"] = tuple(given["hidden"])
     return dataclasses.replace(base, **given)
 
 
 def _train(args):
-    from . import train
+    from . import training
 
-    train.run(_settings(args), args.data, args.test_data, args.digits, args.include_my_digits, args.out,
+    training.run(_settings(args), args.data, args.test_data, args.digits, args.include_my_digits, args.out,
               progress=not args.quiet)
 
 
@@ -213,7 +214,8 @@ def _predict(args):
 def _model(args):
     """The model predict and evaluate read: --model, else the one rule of UserModel (and then it says
     which, on stderr)."""
-    from .persist import load_model
+    from nn.persist import load_model
+
     from .user_model import UserModel
 
     if args.model:
@@ -251,9 +253,10 @@ def _confirm(question):
 
 
 def _remember(args):
-    from .memory import PER_DIGIT, remember
-    from .persist import load_model, save_model
-    from .train import load_split
+    from nn.memory import PER_DIGIT, remember
+    from nn.persist import load_model, save_model
+
+    from .training import load_split
 
     net = load_model(args.model)
     images, labels = load_split(args.data, "train")
@@ -261,7 +264,7 @@ def _remember(args):
     net.memory = remember(net, images, labels, seed=seed)
     net.record["memory"] = {"data": Path(args.data).name, "digits": len(net.memory), "seed": seed}
     save_model(net, args.model)
-    print(f"{paths.shown(args.model)} now remembers {len(net.memory):,} of its training digits "
+    print(f"{files.shown(args.model)} now remembers {len(net.memory):,} of its training digits "
           f"(at most {PER_DIGIT} per digit, from {args.data}).")
 
 
@@ -273,16 +276,16 @@ def _undo(args):
 def _reset(args):
     user = _user_model(args)
     user.reset(forget_samples=args.forget_samples)
-    print(f"back to the base model {paths.shown(user.base_path)}"
+    print(f"back to the base model {files.shown(user.base_path)}"
           + ("; your corrected drawings were deleted." if args.forget_samples else
-             f"; your corrected drawings stay in {paths.shown(user.samples_path)}."))
+             f"; your corrected drawings stay in {files.shown(user.samples_path)}."))
 
 
 def _download():
     from .data import ensure_mnist
 
     for path in ensure_mnist():
-        print(f"MNIST is in {paths.shown(path)}")
+        print(f"MNIST is in {files.shown(path)}")
 
 
 def _stderr(line):
@@ -309,7 +312,9 @@ def _report_failure(path, message, as_json):
 
 
 def _evaluate(args):
-    from .train import evaluate, load_split
+    from nn.train import evaluate
+
+    from .training import load_split
 
     net = _model(args)
     images, labels = load_split(args.data, "test")

@@ -12,8 +12,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from nn.errors import explain
+
 from . import interactive
-from .errors import explain
 from .preprocess import preprocess_grey
 from .user_model import UserModel
 
@@ -184,7 +185,7 @@ class DrawingPad:
     def save(self):
         """Write the drawing to image_path (white on black), atomically; never over an existing file
         (the user's own Paint drawing, say): then to the first free name_2.png, name_3.png, ..."""
-        from .paths import atomic_write, shown
+        from nn.files import atomic_write, shown
 
         path, n = Path(self.image_path), 1
         while path.exists():

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import NNError, explain
-from .network import scale_pixels
+from nn.errors import NNError, explain
+from nn.network import scale_pixels
+
 from .one_digit import doubt
 from .preprocess import Drawing
 

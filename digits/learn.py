@@ -6,7 +6,7 @@ too, and everything else must be read as before. Train a network on one example 
 whatever weights make that example right, including those that made everything else right
 (catastrophic forgetting). So a correction is a short training run on two kinds of rows:
 
-what must change:  the drawing, variations of it as the same hand would draw it (nn/variations.py),
+what must change:  the drawing, variations of it as the same hand would draw it (digits/variations.py),
                    and the user's earlier corrections, with their labels (cross-entropy);
 what must not:     digits from the network's memory (nn/memory.py), real training digits, with their
                    labels (cross-entropy) and with the scores Z* the network gave them before any
@@ -37,10 +37,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .errors import NNError
-from .layers import Dense, one_hot, softmax
-from .network import scale_pixels
-from .optim import Adam
+from nn.errors import NNError
+from nn.layers import Dense, one_hot, softmax
+from nn.network import scale_pixels
+from nn.optim import Adam
+
 from .variations import Variation, next_drawings
 
 GEOMETRY = ("slant", "turn", "stretch", "wobble", "reach", "ends", "shape")   # what a narrower claim narrows
@@ -202,7 +203,7 @@ class Correction:
 def no_memory_message(net):
     source = net.record.get("data", {}).get("name", "mnist")
     return ("this model file carries no memory of the digits it was trained on, so a correction could "
-            "not check that it forgets nothing: add one with `python -m nn remember --model MODEL "
+            "not check that it forgets nothing: add one with `python -m digits remember --model MODEL "
             f"--data {source}` (MODEL: the base model file), then correct again.")
 
 

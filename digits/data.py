@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from nn.errors import NNError
+from nn.files import atomic_write, shown
+
 from . import paths
-from .errors import NNError
-from .paths import atomic_write
 
 PIXELS = 784
 CSV_HEADER = "label," + ",".join(f"pixel{i}" for i in range(PIXELS))
@@ -93,10 +94,10 @@ def _check_is_a_file(path):
 def _not_found(path):
     if path.name in CSV_NAMES.values():
         if path.parent.resolve() == Path(paths.DATA).resolve():
-            how = ("run `python -m nn download`, or leave TRAIN_DATA = \"mnist\" in the notebook, "
+            how = ("run `python -m digits download`, or leave TRAIN_DATA = \"mnist\" in the notebook, "
                    "which downloads it")
         else:
-            how = f"call nn.data.ensure_mnist({str(path.parent)!r}), which downloads it there"
+            how = f"call digits.data.ensure_mnist({str(path.parent)!r}), which downloads it there"
         return NNError(f"{path} not found: MNIST has not been downloaded yet. To get it, {how}.")
     return NNError(f"{path} not found: check the path, or use \"mnist\" (the default) to train on "
                    "MNIST, downloaded into data/ the first time.")
@@ -378,7 +379,7 @@ def _fetch(name, sha256, folder, mirrors, progress):
     every = ", ".join(name for pair in MNIST_FILES.values() for name, _ in pair)
     raise NNError(f"could not download MNIST's {name} ({'; '.join(failures)}). Check your internet "
                   f"connection and run again; or, offline, put the four MNIST files ({every}) into "
-                  f"{paths.shown(folder)}/ by hand (from any MNIST mirror; their checksums are checked) "
+                  f"{shown(folder)}/ by hand (from any MNIST mirror; their checksums are checked) "
                   "and run again.")
 
 

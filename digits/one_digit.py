@@ -36,8 +36,8 @@ tell a letter from the digit it resembles (S from 5, O from 0).
 import cv2
 import numpy as np
 
-from .layers import softmax
-from .network import scale_pixels
+from nn.layers import softmax
+from nn.network import scale_pixels
 
 # Each: just beyond the largest (or smallest) value that re-drawn MNIST training digits show.
 LIMITS = {

@@ -24,12 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
+from nn import files
+from nn.errors import NNError
+from nn.network import scale_pixels
+from nn.persist import load_model, model_sha256, read_record, save_model
+
 from . import paths
 from .data import CSV_HEADER, load_digits
-from .errors import NNError
 from .learn import LearnSettings, learn
-from .network import scale_pixels
-from .persist import load_model, model_sha256, read_record, save_model
 
 LOCK_TIMEOUT = 120       # seconds to wait for another correction to finish before giving up
 
@@ -63,7 +65,7 @@ class UserModel:
         corrections are re-learned from the samples first, and `say` is told.
         """
         with self._lock():
-            paths.remove_stale_temporary_files(self.model_path.parent)
+            files.remove_stale_temporary_files(self.model_path.parent)
             net = self._load_or_repair(say)
         return net, self.describe(net)
 
@@ -71,11 +73,11 @@ class UserModel:
         """A sentence saying which model `net` is."""
         n = len(net.record.get("corrections", []))
         if n:
-            return (f"using your own model ({paths.shown(self.model_path)}: the base model "
-                    f"{paths.shown(self.base_path)} plus {n} correction{'s' * (n != 1)})")
+            return (f"using your own model ({files.shown(self.model_path)}: the base model "
+                    f"{files.shown(self.base_path)} plus {n} correction{'s' * (n != 1)})")
         shipped = self.base_path.resolve() in {paths.shipped_model(a).resolve() for a in paths.SHIPPED_NAMES}
         kind = "the shipped model, trained on MNIST" if shipped else "your trained model"
-        return f"using {kind}: {paths.shown(self.base_path)}"
+        return f"using {kind}: {files.shown(self.base_path)}"
 
     def _load_or_repair(self, say):
         base = load_model(self.base_path)
@@ -89,17 +91,17 @@ class UserModel:
             user = net.record.get("user", {})
             if user.get("base_sha256") != base_sha:
                 first = int(user.get("first_sample", 0))
-                say(f"The base model {paths.shown(self.base_path)} was retrained since your corrections "
+                say(f"The base model {files.shown(self.base_path)} was retrained since your corrections "
                     f"were learned on it: learning your {n_samples - first} corrections again on the new "
-                    f"one (they are kept in {paths.shown(self.samples_path)}).")
+                    f"one (they are kept in {files.shown(self.samples_path)}).")
                 net = self._fresh_from(base, base_sha, first)
         else:
             net = self._fresh_from(base, base_sha, self._first_sample(n_samples))
         learned = net.record["user"]["first_sample"] + len(net.record["corrections"])
         if learned > n_samples:
-            raise NNError(f"{paths.shown(self.model_path)} has learned {learned} corrections but "
-                          f"{paths.shown(self.samples_path)} holds only {n_samples}: the samples file was "
-                          "edited or replaced. Reset (RESET_TO_BASE = True, or `python -m nn reset`) to "
+            raise NNError(f"{files.shown(self.model_path)} has learned {learned} corrections but "
+                          f"{files.shown(self.samples_path)} holds only {n_samples}: the samples file was "
+                          "edited or replaced. Reset (RESET_TO_BASE = True, or `python -m digits reset`) to "
                           "start again from the base model.")
         if learned < n_samples:
             self._catch_up(net, samples, learned, say)
@@ -109,8 +111,8 @@ class UserModel:
     def _catch_up(self, net, samples, learned, say):
         """Learn sample rows learned.. onto net and save it, one line each; Ctrl-C keeps what is done."""
         n = len(samples[1]) - learned
-        say(f"{n} of your corrections in {paths.shown(self.samples_path)} are not in "
-            f"{paths.shown(self.model_path)} yet (made with another network, or interrupted): learning "
+        say(f"{n} of your corrections in {files.shown(self.samples_path)} are not in "
+            f"{files.shown(self.model_path)} yet (made with another network, or interrupted): learning "
             "them now (Ctrl-C skips the rest until next time).")
         for k, i in enumerate(range(learned, learned + n), 1):
             weights = net.flat.copy()
@@ -136,7 +138,7 @@ class UserModel:
     def _fresh_from(self, base, base_sha, first_sample):
         net = base.copy()
         net.record = {**base.record, "corrections": [],
-                      "user": {"base": paths.shown(self.base_path), "base_sha256": base_sha,
+                      "user": {"base": files.shown(self.base_path), "base_sha256": base_sha,
                                "first_sample": first_sample}}
         return net
 
@@ -166,7 +168,7 @@ class UserModel:
             except BaseException:
                 self._drop_last_sample(row)
                 raise
-        message = f"{describe(learned)}; saved {paths.shown(self.model_path)}"
+        message = f"{describe(learned)}; saved {files.shown(self.model_path)}"
         return net, Correction(learned, message)
 
     def _current(self, net):
@@ -213,7 +215,7 @@ class UserModel:
             if previous_bytes is None:
                 self.undo_path.unlink(missing_ok=True)
             else:
-                with paths.atomic_write(self.undo_path) as f:
+                with files.atomic_write(self.undo_path) as f:
                     f.write(previous_bytes)
         except OSError:
             self.undo_path.unlink(missing_ok=True)
@@ -275,7 +277,7 @@ class UserModel:
         """Add one line to the samples file (creating it with its header); one write, then fsync."""
         line = ",".join(map(str, [int(label), *np.asarray(image, np.uint8).ravel()])) + "\n"
         if not self.samples_path.exists():
-            with paths.atomic_write(self.samples_path, "w") as f:
+            with files.atomic_write(self.samples_path, "w") as f:
                 f.write(CSV_HEADER + "\n")
         fd = os.open(self.samples_path, os.O_WRONLY | os.O_APPEND)
         try:
@@ -292,7 +294,7 @@ class UserModel:
         if keep <= 0:
             self.samples_path.unlink()
             return
-        with paths.atomic_write(self.samples_path, "w") as f:
+        with files.atomic_write(self.samples_path, "w") as f:
             f.writelines(lines[:keep + 1])
 
     def _repair_last_line(self):
@@ -315,7 +317,7 @@ class UserModel:
             lock.acquire(timeout=LOCK_TIMEOUT)
         except Timeout:
             raise NNError(f"another program has been learning a correction for {LOCK_TIMEOUT} s "
-                          f"({paths.shown(self.lock_path)} is locked): wait for it to finish, then "
+                          f"({files.shown(self.lock_path)} is locked): wait for it to finish, then "
                           "try again.") from None
         try:
             yield

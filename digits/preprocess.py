@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import NNError
+from nn.errors import NNError
 
 BOX = 20                 # MNIST scales each digit so its longer side is 20 pixels...
 FRAME = 28               # ...and centres it in a 28x28 frame

@@ -1,4 +1,4 @@
-"""python -m nn: see nn/cli.py."""
+"""python -m digits: see digits/cli.py."""
 
 import sys
 

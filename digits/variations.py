@@ -8,7 +8,7 @@ what it learns carries to the user's next drawing rather than to this one drawin
 
 Two kinds, half of each by default:
 - redrawn: the drawing's pen strokes are traced along its skeleton and drawn again by a hand
-  (nn/hand.py, the same model of a person's drawings as the writers the project evaluates on): every
+  (digits/hand.py, the same model of a person's drawings as the writers the project evaluates on): every
   point a little elsewhere, free ends longer or shorter, another pen, slant, canvas;
 - warped: the drawing itself bent, sheared, thickened, faded and cut, at 112 px. Tracing from 28
   pixels loses what the strokes hide (a squeezed 8's loops fill in), and the warps keep it.

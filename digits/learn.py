@@ -326,7 +326,7 @@ class Head:
         A = A.reshape(len(A), *self.net.input_shape)
         out = []
         for i in range(0, len(A), 500):
-            B = A[i:i + 500].copy()
+            B = A[i:i + 500]
             for layer in self.net.layers[:self.start]:
                 B = layer.forward(B)
             out.append(B.reshape(len(B), -1))
@@ -355,7 +355,7 @@ class Head:
         A = F
         for layer in self.layers[:-1]:
             A = layer.forward(A)
-        return A.copy()
+        return A
 
     def proba(self, F):
         return softmax(self.scores(F))

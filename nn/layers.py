@@ -133,12 +133,11 @@ class ReLU(Layer):
     """
 
     def forward(self, Z, training=False):
-        self.A = np.maximum(Z, 0, out=Z)          # Z is not needed again, so overwrite it
+        self.A = np.maximum(Z, 0)
         return self.A
 
     def backward(self, dA):
-        dA *= self.A > 0                          # dZ = dA * [Z > 0]
-        return dA
+        return dA * (self.A > 0)                  # dZ = dA * [Z > 0]: A > 0 exactly where Z > 0
 
 
 class Dropout(Layer):

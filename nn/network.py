@@ -94,8 +94,6 @@ class Network:
     def forward(self, X, training=False):
         """Scores Z (m, 10) for inputs X (m, 784): each layer's output is the next one's input."""
         A = X.reshape(len(X), *self.input_shape).astype(self.dtype, copy=False)
-        if not self.layers[0].params:      # a ReLU first would overwrite the caller's X in place
-            A = A.copy()
         for layer in self.layers:
             A = layer.forward(A, training)
         return A
@@ -114,7 +112,7 @@ class Network:
         """(H, Z) for inputs X (m, 784): H (m, n) the last hidden layer's activity, what the output layer
         reads, and Z (m, 10) the scores. For looking inside the network (how alike two inputs look to it,
         how squarely it points at its guess), never for training."""
-        H = X.reshape(len(X), *self.input_shape).astype(self.dtype)    # a copy: a ReLU works in place
+        H = X.reshape(len(X), *self.input_shape).astype(self.dtype, copy=False)
         for layer in self.layers[:-1]:
             H = layer.forward(H)
         return H, self.layers[-1].forward(H)

@@ -16,9 +16,10 @@ import numpy as np
 from digits.hand import smooth
 
 
-def redraw_mnist(digit28, rng):
-    """One MNIST digit (28, 28) uint8 as a user's canvas drawing; returns (image, description)."""
-    side = int(rng.integers(280, 641))
+def redraw_mnist(digit28, rng, side=None):
+    """One MNIST digit (28, 28) uint8 as a user's canvas drawing (side: the canvas's shorter side, default
+    280-640 px at random); returns (image, description)."""
+    side = side or int(rng.integers(280, 641))
     canvas_h, canvas_w = (side, side) if rng.random() < 0.5 else (side, int(side * rng.uniform(1.2, 2.3)))
     scale = rng.uniform(0.35, 0.85) * min(canvas_h, canvas_w) / 20      # digit height 35-85% of canvas
     big = cv2.resize(digit28, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
@@ -56,9 +57,10 @@ STROKES = {
 }
 
 
-def stroke_digit(digit, rng, brush=None):
-    """A hand-drawn-looking digit: jittered strokes, thin pencil or thick brush; (image, description)."""
-    side = int(rng.integers(280, 641))
+def stroke_digit(digit, rng, brush=None, side=None):
+    """A hand-drawn-looking digit: jittered strokes, thin pencil or thick brush, on a square canvas (side:
+    default 280-640 px at random); (image, description)."""
+    side = side or int(rng.integers(280, 641))
     canvas = np.zeros((side, side), np.uint8)
     height = rng.uniform(0.45, 0.85) * side
     width = height * (0.45 if digit == 1 else rng.uniform(0.55, 0.75))

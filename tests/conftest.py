@@ -4,24 +4,12 @@ CI machines have it), else from the MNIST files the project downloaded into data
 
 import pytest
 
+from benchmarks.mnist import SHARED as SHARED_NPZ
+from benchmarks.mnist import sources as mnist_sources
 from digits import paths
 
-ROOT = paths.PACKAGE.parent          # the checkout whose nn/ is under test
-SHARED = ROOT.parent / "shared" / "data"
-SHARED_NPZ = SHARED / "mnist.npz"
-
-
-def mnist_sources(npz=SHARED_NPZ, train=paths.MNIST_TRAIN, test=paths.MNIST_TEST):
-    """(train_path, test_path) of MNIST on this machine, or None.
-
-    The shared mnist.npz (both paths are that file: whoever loads it picks the split, as the CLI and the
-    notebook do with split="train" for training and "test" for testing), else the CSVs in data/.
-    """
-    if npz.is_file():
-        return npz, npz
-    if train.is_file() and test.is_file():
-        return train, test
-    return None
+ROOT = paths.PACKAGE.parent          # the checkout whose packages are under test
+SHARED = SHARED_NPZ.parent           # ../shared/data, where the official IDX files are too
 
 
 def read_mnist(train, test):

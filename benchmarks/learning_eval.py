@@ -14,11 +14,9 @@ Needs MNIST: ../shared/data/mnist.npz on development machines, else data/mnist_*
 """
 
 import argparse
-import dataclasses
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +28,7 @@ from benchmarks.common import write_report  # noqa: E402
 from benchmarks.drawing_eval import make_drawings  # noqa: E402
 from benchmarks.mnist import mnist  # noqa: E402
 from digits.augment import Distortion, distort  # noqa: E402
-from digits.learn import LearnSettings, learn  # noqa: E402
+from digits.learn import LearnSettings, learn_in_turn  # noqa: E402
 from digits.paths import shipped_model  # noqa: E402
 from digits.preprocess import preprocess  # noqa: E402
 from nn.network import scale_pixels  # noqa: E402
@@ -65,11 +63,8 @@ def run(base, corrections, others, same_style, held_out, settings):
     before = {"other drawings": accuracy(net, *others), "same style": accuracy(net, same_style, labels),
               "MNIST held out": accuracy(net, *held_out)}
     right_after, seconds, steps, kept = [], [], [], []
-    for i, (image, label) in enumerate(corrections):
-        earlier = (images[:i], labels[:i]) if i else None
-        start = time.perf_counter()
-        result = learn(net, image, label, earlier=earlier, settings=dataclasses.replace(settings, seed=i))
-        seconds.append(time.perf_counter() - start)
+    for result in learn_in_turn(net, images, labels, settings):
+        seconds.append(result.seconds)
         right_after.append(result.fixed)
         steps.append(result.steps)
         kept.append(result.kept)

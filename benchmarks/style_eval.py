@@ -19,7 +19,6 @@ Timings depend on the machine and on what else runs on it.
 """
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -33,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import write_report  # noqa: E402
 from benchmarks.mnist import mnist  # noqa: E402
 from benchmarks.styles import STYLES, Writer  # noqa: E402
-from digits.learn import LearnSettings, learn  # noqa: E402
+from digits.learn import LearnSettings, learn_in_turn  # noqa: E402
 from digits.paths import shipped_model  # noqa: E402
 from nn.network import scale_pixels  # noqa: E402
 from nn.persist import load_model  # noqa: E402
@@ -114,11 +113,8 @@ def misread_first(net, row):
 
 def correct(net, images, digit, settings, seconds, steps):
     """Correct the images one after another on net (in place), earlier ones rehearsed."""
-    for j, image in enumerate(images):
-        earlier = (np.stack(images[:j]).reshape(j, 784), np.full(j, digit)) if j else None
-        start = time.perf_counter()
-        result = learn(net, image, digit, earlier=earlier, settings=dataclasses.replace(settings, seed=j))
-        seconds.append(time.perf_counter() - start)
+    for result in learn_in_turn(net, np.stack(images), np.full(len(images), digit), settings):
+        seconds.append(result.seconds)
         steps.append(result.steps)
 
 

@@ -127,6 +127,17 @@ def learn(net, image, label, earlier=None, settings=LearnSettings(), progress=No
     return correction.result(sum(t[3] for t in tried), kept, time.perf_counter() - start)
 
 
+def learn_in_turn(net, images, labels, settings=LearnSettings()):
+    """Learn corrections one after another on net (in place), as a person makes them: correction i
+    rehearses the i before it (earlier) and draws its randomness from seed i. images (k, 28, 28) or
+    (k, 784) uint8, labels (k,); yields each correction's Learned as soon as it is learned."""
+    images = np.asarray(images, np.uint8).reshape(len(images), 784)
+    labels = np.asarray(labels)
+    for i in range(len(labels)):
+        earlier = (images[:i], labels[:i]) if i else None
+        yield learn(net, images[i], int(labels[i]), earlier, dataclasses.replace(settings, seed=i))
+
+
 class Correction:
     """One correction: the drawing, its variations, the rows to check, and the training run."""
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from benchmarks.styles import STYLES, Writer
-from digits.learn import LearnSettings, lead, learn
+from digits.learn import LearnSettings, lead, learn, learn_in_turn
 from digits.paths import shipped_model
 from nn import NNError
 from nn.network import scale_pixels
@@ -66,13 +66,11 @@ def test_a_correction_never_breaks_a_check_digit_or_an_earlier_correction(style)
     X, labels = scale_pixels(memory.images[check]), memory.labels[check].astype(int)
     sure = lead(memory.logits[check], labels) >= LearnSettings().sure       # as the network was trained
     drawings = Writer(STYLES[style], seed=0).images(10)
-    corrected, fixed = [], []
-    for i, drawing in enumerate(drawings[reads(net, drawings) != digit][:3]):
-        earlier = (np.stack(corrected).reshape(-1, 784), np.full(i, digit)) if corrected else None
-        result = learn(net, drawing, digit, earlier=earlier, settings=LearnSettings(seed=i))
+    misread = drawings[reads(net, drawings) != digit][:3]
+    fixed, in_turn = [], learn_in_turn(net, misread, np.full(len(misread), digit))
+    for drawing, result in zip(misread, in_turn, strict=True):
         assert np.all(net.predict(X[sure]) == labels[sure]), "a memory check digit broke"
         assert not fixed or np.all(reads(net, np.stack(fixed)) == digit), "an earlier correction broke"
-        corrected.append(drawing)
         fixed += [drawing] if result.fixed else []
 
 
@@ -85,9 +83,7 @@ def test_corrections_of_real_digits_stick_without_forgetting_mnist(mnist):
     images, labels = mnist["x_test"][wrong][:5], mnist["y_test"][wrong][:5]
     rest = mnist["x_test"][~wrong], mnist["y_test"][~wrong]
     fixed = []
-    for i in range(5):
-        earlier = (images[:i], labels[:i]) if i else None
-        result = learn(net, images[i], labels[i], earlier=earlier, settings=LearnSettings(seed=i))
+    for result in learn_in_turn(net, images, labels):
         assert result.fixed or result.kept < 1
         fixed.append(result.fixed)
     assert sum(fixed) >= 4

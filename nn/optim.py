@@ -65,7 +65,9 @@ class Adam:
         # lr m_hat / (sqrt(v_hat) + eps) = step_size * m / (sqrt(v) + eps * sqrt(1 - beta2^t)).
         correction = math.sqrt(1 - b2**self.t)
         step_size = lr * correction / (1 - b1**self.t)
-        # Written with out= so that a step allocates no memory.
+        # Written with out= so that a step allocates no memory: the formula written out with new
+        # arrays (self.m = b1 * m + (1 - b1) * g, ...) gives the same numbers bit for bit, but made the
+        # dense network's training step 1.23x slower when measured (a fresh 2.7 MB array per term).
         m *= b1
         m += np.multiply(g, 1 - b1, out=tmp)
         v *= b2

@@ -67,3 +67,28 @@ def test_the_readmes_learning_table_is_the_committed_evaluation():
             per_style = report[k]["per style"]
             name = min(per_style, key=per_style.get)
             assert cell.strip() == f"{100 * per_style[name]:.0f}% ({name})"
+
+
+def test_adams_in_place_step_is_its_formula_bit_for_bit():
+    """The speed trick is the same maths: a few steps of the in-place Adam and of its formula written out
+    leave the same weights, to the last bit (benchmarks/speed_tricks.py times the two)."""
+    import numpy as np
+
+    from benchmarks.speed_tricks import FormulaAdam
+    from nn.layers import one_hot
+    from nn.network import Network, mlp
+    from nn.optim import Adam
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((32, 20), dtype=np.float32), one_hot(rng.integers(0, 10, 32), 10)
+    weights = []
+    for optimizer_class in (Adam, FormulaAdam):
+        net = Network(mlp([20, 16, 10]), input_shape=(20,), seed=0)
+        decayed = [p for k, p in net.params.items() if k.startswith("W")]
+        optimizer = optimizer_class(net.flat, net.flat_grad, weight_decay=0.01, decayed=decayed)
+        for _ in range(5):
+            net.gradients(X, Y, training=True)
+            optimizer.step(1e-2)
+        weights.append(net.flat.copy())
+    assert not np.array_equal(weights[0], Network(mlp([20, 16, 10]), input_shape=(20,), seed=0).flat)
+    assert np.array_equal(weights[0], weights[1])

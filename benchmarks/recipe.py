@@ -72,7 +72,7 @@ def seed_run(arch, seed):
 
 
 def from_model(path):
-    """(seed, result) of a model file made by train.run, read from its record."""
+    """(seed, result) of a model file made by training.run, read from its record."""
     record = read_record(path)
     return record["settings"]["seed"], {"test_accuracy": record["test"]["accuracy"],
                                         "seconds": record["train_seconds"], "model": Path(path).name}
@@ -112,7 +112,7 @@ def main():
     parser.add_argument("--arch", choices=["mlp", "cnn"], default="cnn")
     parser.add_argument("--variants", nargs="*", help="default: all of the architecture's")
     parser.add_argument("--seeds", nargs="*", type=int, default=[])
-    parser.add_argument("--model", help="a model file made by train.run to add as one seed's run")
+    parser.add_argument("--model", help="a model file made by training.run to add as one seed's run")
     args = parser.parse_args()
     if args.mode != "show" and mnist("train") is None:
         sys.exit("MNIST is not here: run `python -m digits download` first.")

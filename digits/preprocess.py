@@ -54,7 +54,7 @@ class Drawing:
     inverted: bool = False                # was it black on white?
     # The ink blobs of the drawing before the strokes are changed, one row each (see ink_parts): x, y,
     # width, height, area, and 1 if the blob sits inside another blob's loop (an eye in a face).
-    # nn.one_digit reads this layout: several blobs side by side are several digits.
+    # one_digit reads this layout: several blobs side by side are several digits.
     parts: np.ndarray = field(default_factory=lambda: np.zeros((0, 6), np.int32))
     framed: bool = False                  # was the digit in a box or on a rectangle smaller than the canvas?
     tones: float = 0.0                    # share of the canvas in mid-tones, as in a photo (see tone_share)

@@ -12,7 +12,7 @@ Two kinds, half of each by default:
   point a little elsewhere, free ends longer or shorter, another pen, slant, canvas;
 - warped: the drawing itself bent, sheared, thickened, faded and cut, at 112 px. Tracing from 28
   pixels loses what the strokes hide (a squeezed 8's loops fill in), and the warps keep it.
-Each variation is then framed exactly as nn.preprocess frames a drawing (crop, strokes evened out,
+Each variation is then framed exactly as preprocess frames a drawing (crop, strokes evened out,
 longer side 20 px, centred by mass), so it is what the network would see if the user drew it.
 """
 
@@ -96,7 +96,7 @@ def _enlarged(image):
 
 
 def framed(ink):
-    """White-on-black ink (H, W) in [0, 1] -> the 28x28 uint8 the network reads, framed as nn.preprocess
+    """White-on-black ink (H, W) in [0, 1] -> the 28x28 uint8 the network reads, framed as preprocess
     frames a drawing (crop, strokes evened out, longer side 20 px, centred by mass); blank if no ink."""
     if ink.max() <= 0.1:
         return np.zeros((28, 28), np.uint8)

@@ -66,8 +66,8 @@ class Adam:
         correction = math.sqrt(1 - b2**self.t)
         step_size = lr * correction / (1 - b1**self.t)
         # Written with out= so that a step allocates no memory: the formula written out with new
-        # arrays (self.m = b1 * m + (1 - b1) * g, ...) gives the same numbers bit for bit, but made the
-        # dense network's training step 1.23x slower when measured (a fresh 2.7 MB array per term).
+        # arrays (self.m = b1 * m + (1 - b1) * g, ...) gives the same numbers bit for bit, but makes the
+        # dense network's training step about 1.25x slower (benchmarks/speed_tricks.py).
         m *= b1
         m += np.multiply(g, 1 - b1, out=tmp)
         v *= b2

@@ -53,7 +53,9 @@ def fit(net, images, labels, settings, validation=None, distort=None, progress=T
 
     validation: optional (images, labels) measured after every epoch, never trained on: the digits a
     recipe is chosen on. With settings.average, they are read by the averaged weights, which are kept.
-    distort: optional function (uint8 images, rng) -> uint8 images, applied to every batch afresh.
+    distort: optional function (uint8 images, rng) -> uint8 images, applied to every batch afresh; the
+    loop itself never distorts (settings.augment, if the settings have it, is the caller's business:
+    digits.training.train_network passes its distortion here).
     progress: print a line per epoch (and a bar in a terminal); or a tqdm class to draw the bar with.
     Stops with an NNError if the loss blows up (not a number, or above DIVERGED_LOSS).
     """
@@ -134,9 +136,9 @@ def _epoch_line(h, epochs):
 def _batches_ahead(images, order, batch_size, distort, rng, dtype, worker):
     """Yield (network input X, batch indices) for each batch, preparing the next one in a worker thread.
 
-    Distorting digits (OpenCV) and multiplying matrices (BLAS) both run outside Python's lock, so with
-    two cores the next batch is distorted while this one trains. One worker taking the batches in
-    order keeps the random distortions the same from run to run.
+    The caller's distortion (the digit reader's runs in OpenCV) and the matrix multiplies (BLAS) both
+    run outside Python's lock, so with two cores the next batch is distorted while this one trains.
+    One worker taking the batches in order keeps the random distortions the same from run to run.
     """
     def prepare(batch):
         return scale_pixels(distort(images[batch], rng), dtype)

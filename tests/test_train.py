@@ -376,3 +376,28 @@ def test_shifted_moves_every_pixel_and_fills_the_edge_with_background():
 def test_settings_show_only_what_applies_to_the_network():
     assert "hidden" not in repr(settings_for("cnn")) and "hidden=(512, 512)" in repr(settings_for("mlp"))
     assert "distortion" not in repr(Settings(augment=False))
+
+
+def test_the_core_loop_takes_any_settings_and_distorts_only_through_the_function_given(mnist):
+    """nn.train.fit reads its settings by name from any object, and touches the digits only through the
+    distort function it is given: an identity distortion, called once per batch, trains exactly the
+    network that no distortion trains, and that network reads digits it never saw."""
+    from types import SimpleNamespace
+
+    from nn.train import fit
+
+    s = SimpleNamespace(epochs=5, batch_size=250, optimizer="adam", learning_rate=1e-2, schedule="cosine",
+                        weight_decay=0.0, average=0.0, seed=3, threads=1)
+    images, labels = mnist["x_train"][:5000], mnist["y_train"][:5000]
+    calls = []
+
+    def identity(batch, rng):
+        calls.append(len(batch))
+        return batch
+
+    plain, distorted = Network(mlp([784, 64, 10]), seed=1), Network(mlp([784, 64, 10]), seed=1)
+    fit(plain, images, labels, s, progress=False)
+    fit(distorted, images, labels, s, distort=identity, progress=False)
+    assert calls == [250] * 100
+    assert np.array_equal(plain.flat, distorted.flat)
+    assert evaluate(plain, mnist["x_test"][:2000], mnist["y_test"][:2000])[1] > 0.85

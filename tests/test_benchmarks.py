@@ -92,3 +92,47 @@ def test_adams_in_place_step_is_its_formula_bit_for_bit():
         weights.append(net.flat.copy())
     assert not np.array_equal(weights[0], Network(mlp([20, 16, 10]), input_shape=(20,), seed=0).flat)
     assert np.array_equal(weights[0], weights[1])
+
+
+def test_the_readmes_handwriting_table_is_the_committed_evaluation():
+    """The README's handwriting numbers are the committed run's: its "all" row and its worst writers."""
+    import json
+    import re
+
+    from .conftest import ROOT
+
+    report = json.loads((ROOT / "benchmarks" / "results" / "handwriting.json").read_text())
+    m, c = report["networks"]["mlp"], report["networks"]["cnn"]
+    readme = (ROOT / "README.md").read_text()
+    cell = r"\*\*([\d.]+)% \(([\d.]+)%\)\*\*"
+    row = re.search(rf"^\| all ([\d,]+) \| {cell} \| {cell} \|$", readme, re.M)
+    assert row, "the README has the handwriting table"
+    assert int(row[1].replace(",", "")) == m["all"]["n"] == c["all"]["n"] == report["writers"] * 10 * report[
+        "per_digit"]
+    shown = [float(x) for x in row.groups()[1:]]
+    measured = [m["all"]["read right"], m["all"]["refused"], c["all"]["read right"], c["all"]["refused"]]
+    assert shown == [round(100 * x, 1) for x in measured]
+    assert f"| the worst writer | {m['worst writer']:.0%} | {c['worst writer']:.0%} |" in readme
+
+
+def test_the_handwriting_writers_draw_the_same_readable_digits_every_time():
+    """Four writers of the evaluation, drawn twice: the same drawings both times, and the shipped networks
+    read most of their usual shapes (84% and 90% here; a broken generator, e.g. one that lost the ink's
+    polarity, reads near 10%). The hard shapes are what the evaluation is for."""
+    import numpy as np
+
+    from benchmarks.handwriting_eval import drawings, person, read
+    from digits.paths import shipped_model
+    from nn.persist import load_model
+
+    sets = []
+    for seed in range(4):
+        made, labels, names = drawings(person(seed), seed, 2)
+        again, _, _ = drawings(person(seed), seed, 2)
+        pairs = zip(made, again, strict=True)
+        assert all(a is b is None or np.array_equal(a.image, b.image) for a, b in pairs)
+        sets.append((made, labels, np.array([name.endswith("usual") for name in names])))
+    for arch in ("mlp", "cnn"):
+        net = load_model(shipped_model(arch))
+        right = np.concatenate([read(net, made, labels)[0][usual] for made, labels, usual in sets])
+        assert right.mean() >= 0.75, (arch, right.mean())

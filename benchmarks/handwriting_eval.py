@@ -7,11 +7,11 @@ another that many people write: a 1 with a long flag, or a flag and a foot, or a
 crossed 7; the open 4 and the closed one; a 9 open at the top; the slashed 0; ...), and their hand:
 digits from narrow to wide (0.45 to 1.3 times the usual width), a grey pencil or a pen from fine to
 thick, a slant, ink dark on light or light on dark, and for some writers a blurred picture (a photo or
-a scan) or every stroke gone over twice. Each writer then draws every digit `per_digit` times with
-digits/hand.py (the project's one model of how a person's drawings vary), on a Paint-like canvas, read
-through the real preprocessing. No MNIST digit is used and nothing is trained on these drawings. The
-shares of each shape are rough guesses at how common they are, not measurements: read the per-shape
-rows, not only the mean.
+a scan, its levels stretched back as a camera's are) or every stroke gone over twice. Each writer then
+draws every digit `per_digit` times with digits/hand.py (the project's one model of how a person's
+drawings vary), on a Paint-like canvas, read through the real preprocessing. No MNIST digit is used
+and nothing is trained on these drawings. The shares of each shape are rough guesses at how common
+they are, not measurements: read the per-shape rows, not only the mean.
 
 Reported per network: digits read right, drawings refused as "not one digit" (digits/one_digit.py),
 both per shape and per habit, and the worst writer. The target (issue 20): at least 98% for both.
@@ -108,7 +108,7 @@ def drawings(writer, seed, per_digit):
         for _ in range(per_digit):
             canvas = draw(strokes, width, writer.habits, rng)
             if writer.blur:
-                canvas = cv2.GaussianBlur(canvas, (0, 0), writer.blur * canvas.shape[0])
+                canvas = blurred(canvas, writer.blur, writer.habits.dark_on_light)
             try:
                 made.append(preprocess_grey(canvas))
             except NNError:
@@ -116,6 +116,15 @@ def drawings(writer, seed, per_digit):
             labels.append(d)
             names.append(f"{d}: {name}")
     return made, np.array(labels), names
+
+
+def blurred(canvas, blur, dark_on_light):
+    """The canvas as a blurred photo or scan of it: the ink spread by a Gaussian (blur times the canvas
+    side), then stretched back to its darkest as a camera's or scanner's levels do."""
+    ink = 1 - canvas if dark_on_light else canvas
+    spread = cv2.GaussianBlur(ink, (0, 0), blur * canvas.shape[0])
+    spread *= ink.max() / max(float(spread.max()), 1e-6)
+    return 1 - spread if dark_on_light else spread
 
 
 def habit_groups(writer):

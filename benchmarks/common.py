@@ -57,6 +57,17 @@ def vm_hwm_mb():
     return float("nan")
 
 
+def add_correction_options(parser, results):
+    """The options of both evaluations of learning from corrections: the model, LearnSettings to change,
+    and where to write (default benchmarks/results/<results>_<model>.json)."""
+    from digits.paths import shipped_model
+
+    parser.add_argument("--model", type=Path, default=shipped_model())
+    parser.add_argument("--settings", type=json.loads, default={},
+                        help='LearnSettings to change, as JSON, e.g. \'{"learning_rate": 3e-4}\'')
+    parser.add_argument("--out", type=Path, help=f"default: benchmarks/results/{results}_<model>.json")
+
+
 def write_report(path, report):
     """Write a benchmark's results as JSON, with the machine they were measured on (this one, unless the
     report already names it)."""

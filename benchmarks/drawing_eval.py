@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import write_report  # noqa: E402
 from benchmarks.drawings import redraw_mnist, stroke_digit  # noqa: E402
-from benchmarks.mnist import SHARED, mnist  # noqa: E402
+from benchmarks.mnist import mnist_or_say_why  # noqa: E402
 from digits.interactive import predict_drawings  # noqa: E402
 from digits.paths import shipped_model  # noqa: E402
 from digits.preprocess import Drawing, preprocess  # noqa: E402
@@ -104,9 +104,8 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "drawings.json")
     args = parser.parse_args()
-    data = mnist("test")
+    data = mnist_or_say_why("test")
     if data is None:
-        print(f"skipped: no MNIST test set found at {SHARED} or data/mnist_test.csv")
         return 0
     images, labels = data[0][:args.n], data[1][:args.n]
     net = load_model(args.model)

@@ -14,7 +14,6 @@ Needs MNIST: ../shared/data/mnist.npz on development machines, else data/mnist_*
 """
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -24,12 +23,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import write_report  # noqa: E402
+from benchmarks.common import add_correction_options, write_report  # noqa: E402
 from benchmarks.drawing_eval import make_drawings  # noqa: E402
-from benchmarks.mnist import mnist  # noqa: E402
+from benchmarks.mnist import mnist_or_say_why  # noqa: E402
 from digits.augment import Distortion, distort  # noqa: E402
 from digits.learn import LearnSettings, learn_in_turn  # noqa: E402
-from digits.paths import shipped_model  # noqa: E402
 from digits.preprocess import preprocess  # noqa: E402
 from nn.network import scale_pixels  # noqa: E402
 from nn.persist import load_model  # noqa: E402
@@ -80,14 +78,10 @@ def run(base, corrections, others, same_style, held_out, settings):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corrections", type=int, default=20)
-    parser.add_argument("--model", type=Path, default=shipped_model())
-    parser.add_argument("--settings", type=json.loads, default={},
-                        help='LearnSettings to change, as JSON, e.g. \'{"learning_rate": 3e-4}\'')
-    parser.add_argument("--out", type=Path, help="default: benchmarks/results/learning_<model>.json")
+    add_correction_options(parser, "learning")
     args = parser.parse_args()
-    data = mnist("test")
+    data = mnist_or_say_why("test")
     if data is None:
-        print("skipped: no MNIST found (../shared/data/mnist.npz or data/mnist_test.csv)")
         return 0
     test_images, test_labels = data
     net = load_model(args.model)

@@ -40,6 +40,14 @@ def mnist(split):
     return None if path is None else load_digits(path, split=split)
 
 
+def mnist_or_say_why(split):
+    """mnist(split), or None after printing that the benchmark is skipped for want of it."""
+    data = mnist(split)
+    if data is None:
+        print(f"skipped: no MNIST found ({SHARED}, or data/mnist_{split}.csv)")
+    return data
+
+
 def mnist_rehearsal(n=5000):
     """The first n MNIST training digits: what a user with MNIST in data/ rehearses when correcting."""
     images, labels = mnist("train")

@@ -19,7 +19,6 @@ Timings depend on the machine and on what else runs on it.
 """
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -29,11 +28,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import write_report  # noqa: E402
-from benchmarks.mnist import mnist  # noqa: E402
+from benchmarks.common import add_correction_options, write_report  # noqa: E402
+from benchmarks.mnist import mnist_or_say_why  # noqa: E402
 from benchmarks.styles import STYLES, Writer  # noqa: E402
 from digits.learn import LearnSettings, learn_in_turn  # noqa: E402
-from digits.paths import shipped_model  # noqa: E402
 from nn.network import scale_pixels  # noqa: E402
 from nn.persist import load_model  # noqa: E402
 
@@ -86,14 +84,15 @@ def compare(i, rows, before, after, mnist_labels):
     row = rows[i]
     right = lambda r, j: r["held"][j] == rows[j]["digit"]  # noqa: E731
     others = [j for j, r in enumerate(rows) if r["style"] != row["style"]]
-    other_before = np.concatenate([right(before, j) for j in others])
-    other_after = np.concatenate([right(after, j) for j in others])
+    none = [np.zeros(0, bool)]      # only one style evaluated: no other styles to read
+    other_before = np.concatenate([right(before, j) for j in others] or none)
+    other_after = np.concatenate([right(after, j) for j in others] or none)
     normal_before = before["normal"][i] == row["normal_labels"]
     normal_after = after["normal"][i] == row["normal_labels"]
     confused = row["normal_labels"] == row["read_as"]
     return {
         "next drawings": float(np.mean(right(after, i))),
-        "other styles": float(np.mean(other_after)),
+        "other styles": float(np.mean(other_after)) if len(other_after) else float("nan"),
         "other styles broken": int(np.sum(other_before & ~other_after)),
         "normal digits": float(np.mean(normal_after)),
         "normal digits broken": int(np.sum(normal_before & ~normal_after)),
@@ -199,7 +198,8 @@ def other_styles_before(rows, before):
     values = []
     for row in rows:
         others = [j for j, r in enumerate(rows) if r["style"] != row["style"]]
-        values.append(np.mean(np.concatenate([before["held"][j] == rows[j]["digit"] for j in others])))
+        read = [before["held"][j] == rows[j]["digit"] for j in others]
+        values.append(np.mean(np.concatenate(read)) if read else np.nan)
     return float(np.mean(values))
 
 
@@ -215,20 +215,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writers", type=int, nargs="+", default=[0, 1], help="writer seeds per style")
     parser.add_argument("--drawings", type=int, default=40, help="drawings per writer (10 may be corrected)")
-    parser.add_argument("--model", type=Path, default=shipped_model())
     parser.add_argument("--styles", nargs="+", help="only these styles (default: all)")
-    parser.add_argument(
-        "--settings",
-        type=json.loads,
-        default={},
-        help="LearnSettings to change, as JSON, e.g. '{\"learning_rate\": 3e-4}'",
-    )
     parser.add_argument("--quick", action="store_true", help="k = 1 once per writer; nothing written")
-    parser.add_argument("--out", type=Path, help="default: benchmarks/results/styles_<model>.json")
+    add_correction_options(parser, "styles")
     args = parser.parse_args()
-    test = mnist("test")
+    test = mnist_or_say_why("test")
     if test is None:
-        print("skipped: no MNIST found (../shared/data/mnist.npz or data/mnist_test.csv)")
         return 0
     base = load_model(args.model)
     start = time.perf_counter()

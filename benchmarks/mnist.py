@@ -44,7 +44,7 @@ def mnist_or_say_why(split):
     """mnist(split), or None after printing that the benchmark is skipped for want of it."""
     data = mnist(split)
     if data is None:
-        print(f"skipped: no MNIST found ({SHARED}, or data/mnist_{split}.csv)")
+        print(f"skipped: no MNIST found ({SHARED}, or data/mnist_train.csv and data/mnist_test.csv)")
     return data
 
 

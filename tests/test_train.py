@@ -387,7 +387,8 @@ def test_the_core_loop_takes_any_settings_and_distorts_only_through_the_function
     from nn.train import fit
 
     s = SimpleNamespace(epochs=5, batch_size=250, optimizer="adam", learning_rate=1e-2, schedule="cosine",
-                        weight_decay=0.0, average=0.0, seed=3, threads=1)
+                        weight_decay=0.0, average=0.0, seed=3, threads=1,
+                        augment=True, distortion=Distortion())      # the loop must not act on these
     images, labels = mnist["x_train"][:5000], mnist["y_train"][:5000]
     calls = []
 

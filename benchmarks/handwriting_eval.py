@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import RESULTS, write_report  # noqa: E402
 from benchmarks.drawings import STROKES  # noqa: E402
-from benchmarks.styles import STYLES  # noqa: E402
+from benchmarks.styles import STYLES, personal  # noqa: E402
 from digits.hand import Habits, draw  # noqa: E402
 from digits.interactive import predict_drawings  # noqa: E402
 from digits.paths import shipped_model  # noqa: E402
@@ -95,8 +95,7 @@ def person(seed):
     shapes = {}
     for d, options in SHAPES.items():
         name, (strokes, width), _ = options[rng.choice(len(options), p=[o[2] for o in options])]
-        mine = [np.asarray(s, float) + rng.normal(0, 0.03, (len(s), 2)) for s in strokes]
-        shapes[d] = (name, mine, width)
+        shapes[d] = (name, personal(strokes, rng, 0.03), width)
     return Person(habits, blur, doubled, shapes)
 
 

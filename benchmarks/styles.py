@@ -205,9 +205,9 @@ class Writer:
             pencil=bool(rng.random() < 0.35),
             dark_on_light=bool(rng.random() < 0.5),
         )
-        self.shape = _personal(style.strokes, rng, 0.03)
+        self.shape = personal(style.strokes, rng, 0.03)
         # The ordinary digits in this person's hand, made personal the same way.
-        self.normal_shapes = {d: _personal(STROKES[d], rng, 0.03) for d in range(10)}
+        self.normal_shapes = {d: personal(STROKES[d], rng, 0.03) for d in range(10)}
 
     def canvases(self, n, strokes=None, width=None):
         """n drawings of this writer's style as grey canvases (H, W) in [0, 1], as saved from Paint."""
@@ -231,6 +231,6 @@ class Writer:
         return np.stack(images), np.array(labels)
 
 
-def _personal(strokes, rng, spread):
+def personal(strokes, rng, spread):
     """The writer's version of the strokes: every point moved a little, once and for all."""
     return [np.asarray(s, float) + rng.normal(0, spread, (len(s), 2)) for s in strokes]

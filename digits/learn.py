@@ -42,7 +42,7 @@ from nn.layers import Dense, one_hot, softmax
 from nn.network import scale_pixels
 from nn.optim import Adam
 
-from .variations import Variation, next_drawings
+from .variations import NextDrawings, Variation
 
 GEOMETRY = ("slant", "turn", "stretch", "wobble", "reach", "ends", "shape")   # what a narrower claim narrows
 
@@ -142,9 +142,10 @@ class Correction:
     """One correction: the drawing, its variations, the rows to check, and the training run."""
 
     def __init__(self, net, image, label, earlier, s, progress):
-        self.net, self.image, self.label, self.s, self.progress = net, image, label, s, progress
+        self.net, self.label, self.s, self.progress = net, label, s, progress
         self.head = head = Head(net)
         self.drawing = head.features(image)
+        self.next_drawings = NextDrawings(image)                 # traced once, drawn from at every try
         self.held = self._variations(s.held_out, 1.0, np.random.default_rng([s.seed, 1]))
         self.earlier_F, self.earlier_labels = _earlier(head, earlier)
         self.memory = head.memory_features()
@@ -161,7 +162,7 @@ class Correction:
     def _variations(self, n, width, rng):
         v = self.s.variation
         narrower = dataclasses.replace(v, **{k: getattr(v, k) * width for k in GEOMETRY})
-        return self.head.features(next_drawings(self.image, n, rng, narrower).reshape(-1, 784))
+        return self.head.features(self.next_drawings.draw(n, rng, narrower).reshape(-1, 784))
 
     def learn(self, width, budget):
         """Train from the network as it is, with variations `width` times as wide, for at most `budget`

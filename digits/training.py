@@ -231,10 +231,11 @@ def run(settings=None, data=MNIST, test_data=MNIST, digits=None, include_my_digi
     say(f"training {net.describe()} on {len(labels):,} digits from {data}")
     history = train_network(net, images, labels, s, validation, progress)
     P = net.predict_proba(scale_pixels(test_images))            # the test digits read once, at the end
-    net.record = training_record(s, data, images, labels, history, accuracy(P, test_labels), test_data)
+    test_accuracy = accuracy(P, test_labels)
+    net.record = training_record(s, data, images, labels, history, test_accuracy, test_data)
     net.memory = remember(net, images, labels, seed=s.seed)
     save_model(net, out)
-    say(f"test accuracy {accuracy(P, test_labels):.2%} on {len(test_labels):,} digits from {test_data}; "
+    say(f"test accuracy {test_accuracy:.2%} on {len(test_labels):,} digits from {test_data}; "
         f"trained in {sum(history.seconds):.0f} s; saved {shown(out)}")
     return Run(net, history, test_images, test_labels, P, out)
 

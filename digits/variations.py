@@ -49,14 +49,40 @@ class Variation:
 def next_drawings(image, n, rng, v=Variation()):
     """n variations of a 28x28 uint8 drawing, like the same person's next drawings after preprocessing:
     (n, 28, 28) uint8, the first round(v.redrawn * n) redrawn from its traced strokes, the rest warped
-    (all warped if the strokes could not be traced faithfully)."""
-    strokes, free, width = strokes_of(image)
-    redraws = round(v.redrawn * n) if _faithful(image, strokes, free, width) else 0
-    out = np.zeros((n, 28, 28), np.uint8)
-    for i in range(redraws):
-        out[i] = framed(draw(strokes, width, any_habits(rng), rng, free, v.shape))
-    out[redraws:] = warped(image, n - redraws, rng, v)
-    return out
+    (all warped if the strokes could not be traced faithfully). To draw more than once from the same
+    drawing, make a NextDrawings once: the tracing is done then, not at every call."""
+    return NextDrawings(image).draw(n, rng, v)
+
+
+class NextDrawings:
+    """One drawing, traced once (its strokes, and its crisp enlargement with the stroke ends the warps
+    pull on), from which any number of the person's next drawings are made."""
+
+    def __init__(self, image):
+        self.strokes, self.free, self.width = strokes_of(image)
+        self.faithful = _faithful(image, self.strokes, self.free, self.width)
+        big = _enlarged(image)
+        self.big = np.clip((big - 0.5) / 0.3 + 0.5, 0, 1)      # soft 28-px edges -> a crisp stroke
+        self.ends = stroke_ends(thin(self.big > 0.5))
+
+    def draw(self, n, rng, v=Variation()):
+        """n next drawings (n, 28, 28) uint8: see next_drawings."""
+        redraws = round(v.redrawn * n) if self.faithful else 0
+        out = np.zeros((n, 28, 28), np.uint8)
+        for i in range(redraws):
+            out[i] = framed(draw(self.strokes, self.width, any_habits(rng), rng, self.free, v.shape))
+        out[redraws:] = self.warped(n - redraws, rng, v)
+        return out
+
+    def warped(self, n, rng, v=Variation()):
+        """n warped variations of the drawing: (n, 28, 28) uint8. Each gets its own slant, turn, width,
+        wobble, stroke ends, pen, pressure, pen lift and canvas size, at WORK px (a canvas drawing is
+        crisp, so the enlargement was made crisp again)."""
+        out = np.zeros((n, 28, 28), np.uint8)
+        for i in range(n):
+            copy = _pen(_warp(self.big, rng, v, self.ends), rng, v.pen)
+            out[i] = framed(_canvas(_lift(_pressure(copy, rng, v.pressure), rng, v.lift), rng, v.canvas))
+        return out
 
 
 def _faithful(image, strokes, free, width, least=0.6, most_strokes=20):
@@ -71,22 +97,6 @@ def _faithful(image, strokes, free, width, least=0.6, most_strokes=20):
         return False
     as_traced = framed(draw(strokes, width, UPRIGHT_PEN, np.random.default_rng(0), free, shape=0.0))
     return as_traced.sum(dtype=float) >= least * np.asarray(image).sum(dtype=float)
-
-
-def warped(image, n, rng, v=Variation()):
-    """n warped variations of a 28x28 uint8 drawing: (n, 28, 28) uint8.
-
-    The drawing is enlarged to 112 px and made crisp again (a canvas drawing is crisp); each variation
-    gets its own slant, turn, width, wobble, stroke ends, pen, pressure, pen lift and canvas size.
-    """
-    big = _enlarged(image)
-    big = np.clip((big - 0.5) / 0.3 + 0.5, 0, 1)      # soft 28-px edges -> a crisp stroke, as wide
-    ends = stroke_ends(thin(big > 0.5))
-    out = np.zeros((n, 28, 28), np.uint8)
-    for i in range(n):
-        copy = _pen(_warp(big, rng, v, ends), rng, v.pen)
-        out[i] = framed(_canvas(_lift(_pressure(copy, rng, v.pressure), rng, v.lift), rng, v.canvas))
-    return out
 
 
 def _enlarged(image):

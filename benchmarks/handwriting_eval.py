@@ -21,12 +21,12 @@ Writes benchmarks/results/handwriting.json.
 """
 
 import argparse
+import json
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +39,7 @@ from digits.hand import Habits, draw  # noqa: E402
 from digits.interactive import predict_drawings  # noqa: E402
 from digits.paths import shipped_model  # noqa: E402
 from digits.preprocess import preprocess_grey  # noqa: E402
+from digits.written import blurred  # noqa: E402
 from nn.errors import NNError  # noqa: E402
 from nn.persist import load_model  # noqa: E402
 
@@ -119,15 +120,6 @@ def drawings(writer, seed, per_digit):
     return made, np.array(labels), names
 
 
-def blurred(canvas, blur, dark_on_light):
-    """The canvas as a blurred photo or scan of it: the ink spread by a Gaussian (blur times the canvas
-    side), then stretched back to its darkest as a camera's or scanner's levels do."""
-    ink = 1 - canvas if dark_on_light else canvas
-    spread = cv2.GaussianBlur(ink, (0, 0), blur * canvas.shape[0])
-    spread *= ink.max() / max(float(spread.max()), 1e-6)
-    return 1 - spread if dark_on_light else spread
-
-
 def habit_groups(writer):
     """The habit bands a writer falls in, for the per-habit rows."""
     h = writer.habits
@@ -178,7 +170,11 @@ def main():
     parser.add_argument("--writers", type=int, default=40)
     parser.add_argument("--per-digit", type=int, default=5)
     parser.add_argument("--out", type=Path, default=RESULTS / "handwriting.json")
+    parser.add_argument("--markdown", action="store_true", help="print the README's table of --out, and stop")
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(args.out.read_text())))
+        return 0
     sets = [(w, drawings(w, seed, args.per_digit)) for seed, w in
             ((seed, person(seed)) for seed in range(args.writers))]
     report = {"writers": args.writers, "per_digit": args.per_digit, "target": TARGET, "networks": {}}
@@ -189,6 +185,24 @@ def main():
     met = all(r["all"]["read right"] >= TARGET for r in report["networks"].values())
     print(f"\n{'meets' if met else 'MISSES'} the target: at least {TARGET:.0%} read right by both networks")
     return 0
+
+
+def markdown(report):
+    """The README's table of a report: every row, both networks' read right (refused), the worst writer."""
+    mlp, cnn = report["networks"]["mlp"], report["networks"]["cnn"]
+    lines = ["| drawings (how many, by how many writers) | dense: read right (refused) | convolutional |",
+             "| --- | --- | --- |"]
+    habits = [k for k in mlp["rows"] if not k[0].isdigit()]
+    for key in ["all", *habits, *(k for k in mlp["rows"] if k not in habits)]:
+        a, b = (n["all"] if key == "all" else n["rows"][key] for n in (mlp, cnn))
+        writers = report["writers"] if key == "all" else a["writers"]
+        cells = [f"{r['read right']:.1%} ({r['refused']:.1%})" for r in (a, b)]
+        if key == "all":
+            key, cells = f"**{key}**", [f"**{c}**" for c in cells]
+        lines.append(f"| {key} ({a['n']:,}, {writers}) | {cells[0]} | {cells[1]} |")
+    lines.append(f"| the worst writer | {mlp['worst writer']:.0%} (writer {mlp['worst writer seed']}) | "
+                 f"{cnn['worst writer']:.0%} (writer {cnn['worst writer seed']}) |")
+    return "\n".join(lines)
 
 
 def _print(report):

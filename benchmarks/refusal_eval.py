@@ -36,7 +36,7 @@ from benchmarks import non_digits  # noqa: E402
 from benchmarks.common import write_report  # noqa: E402
 from benchmarks.drawings import redraw_mnist, stroke_digit  # noqa: E402
 from benchmarks.mnist import mnist  # noqa: E402
-from digits.one_digit import LIMITS, LOW, doubt, evidence  # noqa: E402
+from digits.one_digit import LIMITS, LOW, OWN, doubt, evidence  # noqa: E402
 from digits.paths import shipped_model  # noqa: E402
 from digits.preprocess import preprocess  # noqa: E402
 from nn.errors import NNError  # noqa: E402
@@ -146,7 +146,7 @@ def calibrate(net, n, offset, seed, folder):
         beyond = (v < limit).mean() if low else (v > limit).mean()
         print(f"  {name:13} {'min' if low else 'max'} {q[0]:8.3f}  0.05%: {q[1]:8.3f}  0.1%: {q[2]:8.3f}  "
               f"0.2%: {q[3]:8.3f}  0.5%: {q[4]:8.3f}   limit {limit}: {beyond:.2%} beyond")
-    own = {name: float(np.floor(np.quantile([r[name] for r in rows], TAIL) * 100) / 100) for name in LOW}
+    own = {name: float(np.floor(np.quantile([r[name] for r in rows], TAIL) * 100) / 100) for name in OWN}
     return own | {"calibrated_on": f"{len(rows)} re-drawn MNIST training digits from #{offset}, "
                                    f"benchmarks/refusal_eval.py --calibrate {n} --write"}
 

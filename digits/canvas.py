@@ -216,8 +216,10 @@ def _guess_html(prediction):
     if prediction is None:
         return "<h3 class='nn-guess'>Draw a digit</h3>"
     if prediction.doubt:
-        headline, why = prediction.describe().split(":", 1)
+        what, _, advice = prediction.doubt.partition(". ")
+        headline, _, why = what.partition(": ")
         headline = headline.replace("this ", "", 1)
+        why += f" (if it were a digit: {prediction.digit}, {prediction.confidence:.0%}). {advice}"
         return f"<h3 class='nn-guess'>{headline[0].upper() + headline[1:]}</h3><small>{why.strip()}</small>"
     text = f"Guess: {prediction.digit} ({prediction.confidence:.0%})"
     note = f"<br><small>unsure: maybe {prediction.runner_up}</small>" if prediction.unsure else ""

@@ -112,6 +112,18 @@ def _parser():
                                "split; default: %(default)s)")
     remember.set_defaults(run=_remember)
 
+    gate = _command(commands, "train-gate", "train the network that tells digits from other drawings",
+                    "Train the small network that digits.one_digit asks whether a drawing is a digit at "
+                    "all: MNIST's training digits and digits drawn in code against letters, signs, shapes "
+                    "and scribbles drawn in code (digits/not_digit.py). About four minutes.",
+                    "python -m digits train-gate")
+    gate.add_argument("--out", type=Path, help="default: models/not_a_digit.npz")
+    gate.add_argument("--data", default="mnist", help="the digits: 'mnist', a CSV or an mnist.npz")
+    gate.add_argument("--others", type=int, help="drawings of things that are not digits (default: 20000)")
+    gate.add_argument("--written", type=int, help="digits written in code added to the digits")
+    gate.add_argument("--epochs", type=int, help="passes over all of them")
+    gate.set_defaults(run=_train_gate)
+
     download = _command(commands, "download", "download MNIST into data/ (checksummed)",
                         "Download the four official MNIST files, check their sha256, and write "
                         "data/mnist_train.csv and data/mnist_test.csv. Offline, it says which files to put "
@@ -136,8 +148,9 @@ def _add_settings(command):
     of the architecture chosen (the help shows the convolutional network's where it differs)."""
     from .training import settings_fields, settings_for
 
-    cnn = settings_for("cnn")
-    for name, default, help_text in settings_fields():
+    mlp, cnn = settings_for("mlp"), settings_for("cnn")
+    for name, _, help_text in settings_fields():
+        default = getattr(mlp, name)
         flag = "--" + name.replace("_", "-")
         shown = _shown(default)
         if name != "arch" and getattr(cnn, name) != default:
@@ -176,6 +189,16 @@ def _settings(args):
     if "hidden" in given:
         given["hidden"] = tuple(given["hidden"])
     return dataclasses.replace(base, **given)
+
+
+def _train_gate(args):
+    import dataclasses
+
+    from .not_digit import OTHERS, gate_settings, train_gate
+
+    given = {name: getattr(args, name) for name in ("written", "epochs") if getattr(args, name) is not None}
+    others = OTHERS if args.others is None else args.others
+    train_gate(args.out, args.data, others, dataclasses.replace(gate_settings(), **given))
 
 
 def _train(args):
@@ -294,9 +317,10 @@ def _stderr(line):
 
 def _report_prediction(path, p, as_json):
     if as_json:
-        # "digit" is the answer: null when the drawing does not look like one digit ("doubt" says why);
-        # "guess" is the network's most probable digit either way.
-        print(json.dumps({"image": str(path), "digit": None if p.doubt else p.digit, "guess": p.digit,
+        # "digit" is the answer: null when the drawing does not look like one digit ("looks_like" says
+        # what it looks like instead, "doubt" why); "guess" is the network's most probable digit either way.
+        print(json.dumps({"image": str(path), "digit": None if p.doubt else p.digit,
+                          "looks_like": p.verdict, "guess": p.digit,
                           "confidence": round(p.confidence, 6),
                           "probabilities": [round(float(x), 6) for x in p.probabilities],
                           "doubt": p.doubt}))

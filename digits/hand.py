@@ -47,17 +47,17 @@ def smooth(points, per_segment=12):
     return np.vstack(out)
 
 
-def draw(strokes, width, habits, rng, free=None, shape=1.0):
+def draw(strokes, width, habits, rng, free=None, shape=1.0, sides=(200, 640)):
     """One drawing: the strokes varied as a hand varies them, drawn on a canvas; (H, W) floats in [0, 1].
 
     strokes: arrays (k, 2) of points in a box of unit height; width: the digit's width as a share of
     its height. free: for each stroke, whether its (first, last) point is a free end that may come out
     longer or shorter (None: all are; a stroke ending in a junction with another is not). shape scales
     how much the shape varies (points, ends, slant, turn, width): 1 as a person, 0 the strokes as given.
-    Beyond shape: a canvas from 200 to 640 px, a pen pressed harder in places (wider and darker), now
-    and then a short lift of the pen in mid-stroke, and a grey pencil for the pencil writers.
+    Beyond shape: a square canvas of sides[0] to sides[1] px, a pen pressed harder in places (wider and
+    darker), now and then a short lift of the pen in mid-stroke, and a grey pencil for the pencil writers.
     """
-    side = int(rng.integers(200, 641))
+    side = int(rng.integers(sides[0], sides[1] + 1))
     height = rng.uniform(0.4, 0.85) * side
     w = height * width * habits.aspect * (1 + shape * rng.uniform(-0.1, 0.1))
     slant = habits.slant + shape * rng.uniform(-0.1, 0.1)

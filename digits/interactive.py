@@ -31,6 +31,13 @@ class Prediction:
         return self.confidence < UNSURE
 
     @property
+    def verdict(self):
+        """"one digit", "more than one digit" or "not a digit": what the drawing looks like."""
+        if self.doubt is None:
+            return "one digit"
+        return "more than one digit" if "more than one digit" in self.doubt else "not a digit"
+
+    @property
     def runner_up(self):
         """The second most likely digit."""
         return int(np.argsort(self.probabilities)[-2])

@@ -39,11 +39,21 @@ USER_SAMPLES = DATA / "user_samples.csv"    # the drawings a user corrected, MNI
 
 SHIPPED_NAMES = {"mlp": "mnist_mlp.npz", "cnn": "mnist_cnn.npz"}
 TRAINED_NAMES = {"mlp": "trained_mlp.npz", "cnn": "trained_cnn.npz"}
+NOT_A_DIGIT = "not_a_digit.npz"      # the network that tells digits from other drawings (not_digit.py)
 
 
 def shipped_model(arch="mlp"):
     """The pretrained model file that ships with the project (in the clone, or where pip installed it)."""
-    name = SHIPPED_NAMES[arch]
+    return shipped_file(SHIPPED_NAMES[arch])
+
+
+def not_a_digit_model():
+    """The shipped not-a-digit network (`python -m digits train-gate` makes it anew)."""
+    return shipped_file(NOT_A_DIGIT)
+
+
+def shipped_file(name):
+    """A file that ships in models/: in the clone, or where pip installed it."""
     candidates = [MODELS / name, PACKAGE.parent / "models" / name]
     for prefix in (sys.prefix, site.getuserbase()):
         candidates.append(Path(prefix) / "share" / "digit-recognizer" / "models" / name)

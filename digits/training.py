@@ -1,8 +1,9 @@
 """Training a digit reader: its settings, the shipped recipes, and the one pipeline (`run`) that the
 notebook and `python -m digits train` both call, so the two can never disagree about how a model was made.
 
-run: load the digits (MNIST is downloaded the first time), build the network the settings describe,
-fit it (nn.train.fit, with this package's distortions of the digits), measure it on the test digits,
+run: load the digits (MNIST is downloaded the first time), add the digits written in code in the shapes
+and hands MNIST lacks (digits/written.py), build the network the settings describe, fit it
+(nn.train.fit, with this package's distortions of the digits), measure it on the test digits,
 record how it was made, keep a memory of its training digits (nn/memory.py: what a correction
 rehearses), and save it.
 """
@@ -43,6 +44,7 @@ class Settings:
     average: float = 0.0            # decay of a moving average of the weights, the model kept (0: off)
     augment: bool = True            # train on randomly distorted copies of the digits
     distortion: Distortion = field(default_factory=Distortion)
+    written: int = 0                # digits drawn in code, in shapes and hands MNIST lacks, added to them
     validation: int = 0             # training digits held out and measured after each epoch (0: none)
     seed: int = 0                   # all randomness comes from it
     threads: int = 1                # BLAS threads (1 is fastest here, see README)
@@ -59,6 +61,7 @@ class Settings:
             (self.learning_rate > 0, f"learning rate {self.learning_rate} must be above 0"),
             (0 <= self.average < 1, f"average {self.average} is not from 0 to below 1"),
             (self.validation >= 0, f"validation {self.validation} must be 0 or more digits"),
+            (self.written >= 0, f"written {self.written} must be 0 or more digits"),
             (self.threads >= 1, f"threads {self.threads} must be at least 1")]
         problems = [message for ok, message in rules if not ok]
         if problems:
@@ -91,18 +94,23 @@ class Settings:
 CNN_DISTORTION = Distortion(rotate=8.0, scale=0.08, shear=0.1, shift=2.0, elastic=0.5)
 
 
+WRITTEN = 10_000     # digits written in code that join MNIST's in the shipped recipes (digits/written.py)
+
+
 def settings_for(arch):
     """The settings the shipped model of an architecture was trained with.
 
+    Both train on MNIST and WRITTEN digits written in code, in the shapes and hands MNIST has few of.
     The convolutional network learns more per epoch than the dense one, and each epoch costs more, so
-    it takes fewer, smaller batches: 22 epochs, 8 to 11 minutes on a 2-core machine, where two BLAS
-    threads are faster than one. Its gentler distortions, its dropout and the moving average of its
-    weights were each chosen on a validation split (benchmarks/recipe.py; results/recipe.json).
+    it takes fewer, smaller batches: 16 epochs, 8 to 10 minutes on a 2-core machine, where two BLAS
+    threads are faster than one. Its gentler distortions, its dropout, the moving average of its
+    weights and the written digits were each chosen on a validation split (benchmarks/recipe.py;
+    results/recipe.json).
     """
     if arch == "cnn":
-        return Settings(arch="cnn", epochs=22, batch_size=128, learning_rate=2e-3, dropout=0.5,
-                        average=0.999, distortion=CNN_DISTORTION, threads=2)
-    return Settings(arch=arch)
+        return Settings(arch="cnn", epochs=16, batch_size=128, learning_rate=2e-3, dropout=0.5,
+                        average=0.999, distortion=CNN_DISTORTION, written=WRITTEN, threads=2)
+    return Settings(arch=arch, written=WRITTEN)
 
 
 def train_network(net, images, labels, settings=None, validation=None, progress=True):
@@ -182,6 +190,16 @@ def with_my_digits(images, labels, include_my_digits=True, samples=None):
     return images, labels
 
 
+def with_written(images, labels, settings):
+    """images and labels with settings.written digits drawn in code (digits/written.py) added at the end."""
+    if not settings.written:
+        return images, labels
+    from .written import written_digits
+
+    drawn, drawn_labels = written_digits(settings.written, settings.seed)
+    return np.concatenate([images, drawn]), np.concatenate([labels, drawn_labels.astype(labels.dtype)])
+
+
 def hold_out(images, labels, n):
     """(training images, labels, validation (images, labels) or None): the last n digits held out."""
     if not n:
@@ -228,12 +246,14 @@ def run(settings=None, data=MNIST, test_data=MNIST, digits=None, include_my_digi
         say(f"warning: {warning}")
     net = s.network()
     out = Path(out or paths.trained_model(s.arch))
-    say(f"training {net.describe()} on {len(labels):,} digits from {data}")
-    history = train_network(net, images, labels, s, validation, progress)
+    written = f" and {s.written:,} written in code" if s.written else ""
+    say(f"training {net.describe()} on {len(labels):,} digits from {data}{written}")
+    train_images, train_labels = with_written(images, labels, s)
+    history = train_network(net, train_images, train_labels, s, validation, progress)
     P = net.predict_proba(scale_pixels(test_images))            # the test digits read once, at the end
     test_accuracy = accuracy(P, test_labels)
     net.record = training_record(s, data, images, labels, history, test_accuracy, test_data)
-    net.memory = remember(net, images, labels, seed=s.seed)
+    net.memory = remember(net, train_images, train_labels, seed=s.seed)
     save_model(net, out)
     say(f"test accuracy {test_accuracy:.2%} on {len(test_labels):,} digits from {test_data}; "
         f"trained in {sum(history.seconds):.0f} s; saved {shown(out)}")

@@ -226,7 +226,7 @@ class Flatten(Layer):
         return dA.reshape(self.X_shape)
 
 
-def cnn(dropout=0.0):
+def cnn(dropout=0.0, classes=10):
     """The layers of the convolutional network we ship, for Network(cnn(), input_shape=INPUT_SHAPE).
 
     (28, 28, 1) -conv 5x5-> (24, 24, 32) -pool-> (12, 12, 32) -conv 5x5-> (8, 8, 64) -pool-> (4, 4, 64)
@@ -239,6 +239,7 @@ def cnn(dropout=0.0):
     Pooling comes before ReLU: max(ReLU(a), ReLU(b)) = ReLU(max(a, b)), so the network computes
     exactly the same function as conv-ReLU-pool, with ReLU run on a map 4 times smaller.
     dropout: share of the 256 dense units switched off in each training step (0: no Dropout layer).
+    classes: how many outputs (10 digits; 2 for digits/not_digit.py's "digit or not").
     """
     dropped = [Dropout(dropout)] if dropout else []
     return [
@@ -246,5 +247,5 @@ def cnn(dropout=0.0):
         Conv2D(32, 64, 5), MaxPool2D(2), ReLU(),
         Flatten(),
         Dense(4 * 4 * 64, 256), ReLU(), *dropped,
-        Dense(256, 10),
+        Dense(256, classes),
     ]

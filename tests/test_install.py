@@ -52,14 +52,15 @@ def test_installed_command_reads_a_drawing_from_a_folder_outside_the_repo(instal
 
 def test_installed_package_keeps_user_files_in_the_working_folder(installed, tmp_path):
     code = ("import digits.paths as p; print(p.PACKAGE); print(p.HOME); "
-            "print(p.user_model(p.shipped_model())); print(p.shipped_model())")
+            "print(p.user_model(p.shipped_model())); print(p.shipped_model()); print(p.not_a_digit_model())")
     run = subprocess.run([str(installed / "bin" / "python"), "-c", code], cwd=tmp_path, capture_output=True,
                          text=True, env={"PATH": "/usr/bin:/bin"})
-    package, home, user_model, shipped = run.stdout.split()
+    package, home, user_model, shipped, gate = run.stdout.split()
     assert not package.startswith(str(ROOT)), "the installed copy is used, not the checkout"
     assert home == str(tmp_path) and user_model == str(tmp_path / "models" / "user_mnist_mlp.npz")
     assert shipped.startswith(str(installed))
     assert Path(shipped).read_bytes() == shipped_model().read_bytes()
+    assert gate.startswith(str(installed)) and Path(gate).name == "not_a_digit.npz", "the gate ships too"
 
 
 def test_a_correction_with_the_installed_command_writes_in_the_working_folder(installed, tmp_path):

@@ -39,7 +39,8 @@ def test_train_model_notebook_runs_on_a_small_sample(mnist_files, tmp_path):
     train, test = mnist_files
     model = tmp_path / "model.npz"
     notebook = execute("train_model.ipynb", tmp_path / "out.ipynb", TRAIN_DATA=str(train),
-                       TEST_DATA=str(test), TRAIN_DIGITS=3000, EPOCHS=2, HIDDEN=[64], MODEL_PATH=str(model))
+                       TEST_DATA=str(test), TRAIN_DIGITS=3000, EPOCHS=2, HIDDEN=[64], WRITTEN=300,
+                       MODEL_PATH=str(model))
     assert errors_in(notebook) == []
     net = load_model(model)
     assert net.describe() == "Dense(784->64) ReLU Dense(64->10)"
@@ -52,7 +53,7 @@ def test_train_cnn_notebook_runs_on_a_small_sample(mnist_files, tmp_path):
     train, test = mnist_files
     model = tmp_path / "cnn.npz"
     notebook = execute("train_cnn.ipynb", tmp_path / "out.ipynb", TRAIN_DATA=str(train), TEST_DATA=str(test),
-                       TRAIN_DIGITS=2000, EPOCHS=1, MODEL_PATH=str(model))
+                       TRAIN_DIGITS=2000, EPOCHS=1, WRITTEN=200, MODEL_PATH=str(model))
     assert errors_in(notebook) == []
     net = load_model(model)
     assert net.describe().startswith("Conv2D") and net.record["data"]["digits"] == 2000
@@ -109,7 +110,8 @@ def test_committed_notebooks_carry_the_outputs_of_a_full_run_that_read_on_the_we
 def test_committed_training_notebook_shows_mnist_digits_with_their_credit():
     notebook = committed("train_model.ipynb")
     digit_cells = [c for c in notebook["cells"] if c["cell_type"] == "code"
-                   and ("show_digits" in "".join(c["source"]) or "plot_mistakes" in "".join(c["source"]))]
+                   and ("show_digits" in "".join(c["source"]) or "plot_mistakes" in "".join(c["source"]))
+                   and "written_digits" not in "".join(c["source"])]     # drawn in code, not MNIST's
     assert len(digit_cells) >= 3
     assert all(any("image/png" in o.get("data", {}) for o in c["outputs"]) for c in digit_cells)
     assert all("MNIST_CREDIT" in "".join(c["source"]) or "plot_mistakes" in "".join(c["source"])
@@ -168,6 +170,9 @@ def test_the_cnn_recipe_s_seeds_are_the_ones_the_notebook_and_readme_report():
     assert f"mean {mean}" in text_of(committed("train_cnn.ipynb"))
     readme = (ROOT / "README.md").read_text()
     assert re.search(rf"mean {re.escape(mean)}", readme), "the README reports the same mean"
-    chosen = recipe["cnn"]["validate"]
-    best = max(chosen, key=lambda k: chosen[k]["final"])
-    assert best == "shipped", "the recipe shipped is the one that won"
+    for arch in ("mlp", "cnn"):          # the rule benchmarks/recipe.py states
+        tried = recipe[arch]["validate"]
+        writers = {k: v["handwriting"] for k, v in tried.items() if "handwriting" in v}
+        assert max(writers, key=writers.get) == "shipped", (arch, writers)
+        best = max(v["final"] for v in tried.values())
+        assert tried["shipped"]["final"] >= best - 0.001 - 1e-9, (arch, tried["shipped"]["final"], best)

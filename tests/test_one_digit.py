@@ -17,6 +17,7 @@ from nn.persist import load_model
 
 NOT_A_DIGIT = "this does not look like a digit: "
 SEVERAL = "this looks like more than one digit: "
+LETTER = "this looks like a letter, a sign or a shape, not a digit."
 
 
 @pytest.fixture(scope="module")
@@ -72,12 +73,15 @@ def test_a_smiley_is_not_a_digit_because_of_the_marks_inside_its_loop(net, tmp_p
     assert all(a is not None for a in answers(net, "smileys", 15, tmp_path))
 
 
-def test_some_letters_are_not_a_digit_but_most_are_read_as_one(net, tmp_path):
+def test_letters_are_not_a_digit_even_those_the_digit_network_reads_as_one(net, tmp_path):
+    """H and X look as digit-like as a 4 or an 8 to the digit network by every measure it has; the
+    not-a-digit network (digits/not_digit.py) has seen letters."""
     rng = np.random.default_rng(1)
-    refused = {name: sum(judged(net, non_digits.letter(rng, name)[0], tmp_path) is not None
-                         for _ in range(12)) for name in ("F", "H", "X")}
-    assert refused["F"] >= 6, refused                        # unfamiliar to the network: about 70%
-    assert refused["H"] + refused["X"] <= 4, refused         # a known limit: read as a 4, an 8 or a 7
+    said = {name: [judged(net, non_digits.letter(rng, name)[0], tmp_path) for _ in range(12)]
+            for name in ("F", "H", "X")}
+    refused = {name: sum(s is not None for s in says) for name, says in said.items()}
+    assert min(refused.values()) >= 10, refused
+    assert sum(s.startswith(LETTER) for s in said["H"] + said["X"] if s) >= 16, said
 
 
 def test_a_number_of_several_digits_is_more_than_one_digit(net, tmp_path):

@@ -5,7 +5,8 @@ cannot say "none of these", because it never saw anything else. This second netw
 from MNIST's training digits and the written digits of digits/written.py (label 0, a digit) and from
 things drawn here in code (label 1, not a digit), every one read through the real preprocessing:
 
-- letters and signs in OpenCV's fonts (upright and italic, fine to bold), leaned, narrowed or widened;
+- letters and signs in OpenCV's fonts (upright and italic, fine to bold), leaned, narrowed or widened,
+  and letters drawn with a pen by the hand of digits/hand.py;
 - shapes people doodle (stars, hearts, arrows, houses, polygons, crosses, ...), drawn by the hand of
   digits/hand.py;
 - scribbles: a pen wandering through random points, zigzags, loops.
@@ -94,7 +95,7 @@ def letter(rng):
     char = str(rng.choice(list(LETTERS)))
     thickness = int(rng.integers(1, max(2, side // 18)))
     scale = cv2.getFontScaleFromHeight(font, int(side * rng.uniform(0.35, 0.6)), thickness)
-    (w, h), base = cv2.getTextSize(char, font, scale, thickness)
+    (w, h), _ = cv2.getTextSize(char, font, scale, thickness)
     cv2.putText(canvas, char, ((side - w) // 2, (side + h) // 2), font, scale, 255, thickness, cv2.LINE_AA)
     M = cv2.getRotationMatrix2D((side / 2, side / 2), rng.uniform(-15, 15), 1.0)
     M[0, :2] *= rng.uniform(0.6, 1.3)

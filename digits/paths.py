@@ -5,7 +5,7 @@ current directory; installed with `pip install .` it is the folder the command i
 models and data never end up inside site-packages. DIGITS_HOME=/some/folder chooses another.
 
 Model files have three roles, and a name for each:
-  models/mnist_mlp.npz    ships with the project, trained on MNIST; nothing ever writes it
+  models/mnist_mlp.npz    ships with the project, trained on MNIST (and written digits); nothing writes it
   models/trained_mlp.npz  what train_model.ipynb (or `python -m digits train`) writes when you retrain
   models/user_mnist_mlp.npz  the base model plus what your corrections taught it (one per base model)
 The base model is the one you trained if there is one, else the shipped one; delete trained_mlp.npz to

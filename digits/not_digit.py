@@ -25,13 +25,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from nn.errors import NNError
 from nn.files import shown
 from nn.network import scale_pixels
 
 from . import paths
 from .hand import Habits, draw, smooth
-from .preprocess import preprocess_grey
+from .written import SIDES, as_read
 
 DIGIT, NOT_DIGIT = 0, 1
 LETTERS = "AEFHKMNRTUVWXYadefhkmntvwx&@#*=%"
@@ -84,9 +83,6 @@ DOODLES = {
     "cross": ([[(0.0, 0.0), (1.0, 1.0)], [(1.0, 0.0), (0.0, 1.0)]], 1.0),
     "flag": ([[(0.1, 1.0), (0.1, 0.0), (0.9, 0.2), (0.1, 0.45)]], 0.7),
 }
-SIDES = (112, 200)
-
-
 def letter(rng):
     """A letter or sign in one of OpenCV's fonts, leaned, narrowed or widened and turned a little."""
     side = int(rng.integers(SIDES[0], SIDES[1] + 1))
@@ -160,15 +156,7 @@ MAKERS = (letter, pen_letter, pen_letter, doodle, doodle, scribble)   # letters 
 def not_digits(n, seed=0):
     """n drawings of things that are not digits, as the network reads them: (n, 784) uint8."""
     rng = np.random.default_rng([seed, 31])
-    images = np.zeros((n, 784), np.uint8)
-    for i in range(n):
-        while True:       # the preprocessing refuses some (too faint, too small): draw another
-            try:
-                images[i] = preprocess_grey(MAKERS[i % len(MAKERS)](rng)).image.reshape(-1)
-                break
-            except NNError:
-                continue
-    return images
+    return as_read(lambda i: MAKERS[i % len(MAKERS)](rng), n)
 
 
 OTHERS = 20_000          # drawings of things that are not digits the shipped gate learned from
@@ -222,7 +210,7 @@ def gate(path=None):
 def digit_odds(image, net=None):
     """How much more the gate believes the (28, 28) input is a digit than not: Z_digit - Z_not, the
     log-odds (0: undecided; real digits score high). +inf when there is no gate to ask."""
-    net = net or gate()
+    net = gate() if net is None else net
     if net is None:
         return float("inf")
     Z = net.forward(scale_pixels(image.reshape(1, -1), net.dtype))[0]

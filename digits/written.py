@@ -122,12 +122,20 @@ def written_digits(n, seed=0):
     """n written digits, the ten digits in turn: (images (n, 784) uint8 as the network reads them,
     labels (n,) uint8). The same seed gives the same digits."""
     rng = np.random.default_rng([seed, 30])
-    images, labels = np.zeros((n, 784), np.uint8), np.arange(n, dtype=np.uint8) % 10
-    for i, digit in enumerate(labels):
-        while True:      # a drawing the preprocessing refuses (a pen lift made it two blobs) is redrawn
+    labels = np.arange(n, dtype=np.uint8) % 10
+    return as_read(lambda i: written_digit(int(labels[i]), rng), n), labels
+
+
+def as_read(drawing, n):
+    """drawing(i) for i in range(n), each read through the real preprocessing: (n, 784) uint8, as the
+    network reads them. A drawing the preprocessing refuses (a pen lift split it in two, it came out too
+    faint) is drawn again, so every row is a drawing a user's could have been."""
+    images = np.zeros((n, 784), np.uint8)
+    for i in range(n):
+        while True:
             try:
-                images[i] = preprocess_grey(written_digit(int(digit), rng)).image.reshape(-1)
+                images[i] = preprocess_grey(drawing(i)).image.reshape(-1)
                 break
             except NNError:
                 continue
-    return images, labels
+    return images

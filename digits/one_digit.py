@@ -43,6 +43,7 @@ from nn.layers import softmax
 from nn.network import scale_pixels
 
 from .not_digit import digit_odds
+from .preprocess import components
 
 # Each: just beyond the largest (or smallest) value that re-drawn MNIST training digits show.
 LIMITS = {
@@ -144,7 +145,7 @@ def ink_statistics(image):
     enclosed by ink, of 2 pixels or more) and pieces (separate pieces of ink)."""
     solid = (image > 127).astype(np.uint8)
     pieces, _ = cv2.connectedComponents(solid, connectivity=8)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(1 - solid, connectivity=4)
+    count, _, stats, _ = components(1 - solid, 4)
     x0, y0 = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
     enclosed = (x0 > 0) & (y0 > 0) & (x0 + stats[1:, cv2.CC_STAT_WIDTH] < image.shape[1]) \
         & (y0 + stats[1:, cv2.CC_STAT_HEIGHT] < image.shape[0])
@@ -152,18 +153,25 @@ def ink_statistics(image):
     return {"inked": float(solid.mean()), "holes": holes, "pieces": int(pieces - 1)}
 
 
-def nudged(image):
-    """44 copies of a (28, 28) input, each shifted (1.5 px), turned (12 degrees) or scaled (12%), or a mix."""
-    copies = []
+def _nudges():
+    """The 44 affine maps of nudged: each shift (1.5 px), turn (12 degrees) and scale (12%), and mixes."""
+    maps = []
     for angle in (-12, 0, 12):
         for scale in (0.88, 1.0, 1.12):
             for dx, dy in ((0, 0), (1.5, 0), (-1.5, 0), (0, 1.5), (0, -1.5)):
-                if (angle, scale, dx, dy) == (0, 1.0, 0, 0):
-                    continue
-                M = cv2.getRotationMatrix2D((14, 14), angle, scale)
-                M[:, 2] += (dx, dy)
-                copies.append(cv2.warpAffine(image, M, (28, 28), flags=cv2.INTER_LINEAR))
-    return np.stack(copies)
+                if (angle, scale, dx, dy) != (0, 1.0, 0, 0):
+                    M = cv2.getRotationMatrix2D((14, 14), angle, scale)
+                    M[:, 2] += (dx, dy)
+                    maps.append(M)
+    return maps
+
+
+NUDGES = _nudges()
+
+
+def nudged(image):
+    """44 copies of a (28, 28) input, each shifted (1.5 px), turned (12 degrees) or scaled (12%), or a mix."""
+    return np.stack([cv2.warpAffine(image, M, (28, 28), flags=cv2.INTER_LINEAR) for M in NUDGES])
 
 
 def network_view(image, net):

@@ -131,3 +131,19 @@ def test_the_handwriting_writers_draw_the_same_readable_digits_every_time():
         net = load_model(shipped_model(arch))
         right = np.concatenate([read(net, made, labels)[0][usual] for made, labels, usual in sets])
         assert right.mean() >= 0.75, (arch, right.mean())
+
+
+def test_the_readmes_not_a_digit_rows_are_the_committed_evaluation():
+    """The README's rows for the not-a-digit network as trained now (gate_eval.py) are the committed run's."""
+    import json
+
+    from .conftest import ROOT
+
+    report = json.loads((ROOT / "benchmarks" / "results" / "gate.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    rows = {"trained without the held-out digits, this session's drawings": report[list(report)[3]],
+            "shipped now (the same)": report["shipped gate"]}
+    for name, r in rows.items():
+        shares = [r[k]["flagged"] for k in ("digits", "benchmark letters", "benchmark shapes",
+                                            "benchmark scribbles")]
+        assert f"| {name} | " + " | ".join(f"{v:.1%}" for v in shares) + " |" in readme, name

@@ -1,6 +1,7 @@
 """The not-a-digit network (digits/not_digit.py): what it is trained on, and that both digit networks,
 asked through digits.one_digit, answer "not a digit" for a letter and a shape and not for real digits."""
 
+import hashlib
 import json
 import re
 import subprocess
@@ -16,6 +17,8 @@ from digits import not_digit
 from digits.one_digit import doubt
 from digits.paths import not_a_digit_model, shipped_model
 from digits.preprocess import preprocess
+from digits.training import Settings
+from digits.written import written_digits
 from nn.persist import load_model
 
 from .conftest import ROOT
@@ -27,6 +30,15 @@ def judged(net, image, tmp_path):
     path = tmp_path / "drawing.png"
     assert cv2.imwrite(str(path), image)
     return doubt(preprocess(path), net)
+
+
+def few_digits(tmp_path, mnist, n=300):
+    """A digits file of MNIST's first n training digits, as a user's own data would be."""
+    csv = tmp_path / "few.csv"
+    rows = np.column_stack([mnist["y_train"][:n], mnist["x_train"][:n].reshape(n, -1)])
+    np.savetxt(csv, rows, fmt="%d", delimiter=",", header="label," + ",".join(f"p{i}" for i in range(784)),
+               comments="")
+    return csv
 
 
 def test_the_things_it_learns_are_not_digits_are_drawn_the_same_every_time():
@@ -67,10 +79,7 @@ def test_the_shipped_gate_is_a_two_output_network_with_its_record():
 
 
 def test_train_gate_command_writes_a_gate_that_loads(tmp_path, mnist):
-    csv = tmp_path / "few.csv"
-    rows = np.column_stack([mnist["y_train"][:300], mnist["x_train"][:300]])
-    np.savetxt(csv, rows, fmt="%d", delimiter=",", header="label," + ",".join(f"p{i}" for i in range(784)),
-               comments="")
+    csv = few_digits(tmp_path, mnist)
     out = tmp_path / "gate.npz"
     done = subprocess.run([sys.executable, "-m", "digits", "train-gate", "--data", str(csv), "--others", "60",
                            "--written", "40", "--epochs", "1", "--out", str(out)], cwd=ROOT,
@@ -78,6 +87,18 @@ def test_train_gate_command_writes_a_gate_that_loads(tmp_path, mnist):
     assert done.returncode == 0, done.stderr
     gate = load_model(out)
     assert gate.classes == 2 and gate.record["data"]["digits"] == 300 + 40 + 60
+
+
+def test_a_gate_trained_with_validation_leaves_out_the_last_digits(tmp_path, mnist):
+    csv = few_digits(tmp_path, mnist)
+    settings = Settings(hidden=(16,), epochs=1, written=20, validation=100)
+    gate = not_digit.train_gate(tmp_path / "gate.npz", str(csv), 30, settings, say=lambda _: None)
+    first = mnist["x_train"][:200].reshape(-1, 784)           # the last 100 of the 300 are held out
+    kept = np.concatenate([first, written_digits(20, 0)[0], not_digit.not_digits(30, 0)])
+    labels = np.repeat(np.array([not_digit.DIGIT, not_digit.NOT_DIGIT], np.uint8), [220, 30])
+    digest = hashlib.sha256(kept.tobytes())
+    digest.update(labels.tobytes())
+    assert gate.record["data"]["digits"] == 250 and gate.record["data"]["sha256"] == digest.hexdigest()
 
 
 def test_predict_leads_with_not_a_digit_and_json_says_so(tmp_path):

@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.drawings import stroke_digit
 from digits.paths import shipped_model
-from digits.preprocess import MAX_PIXELS, centre_of_mass, preprocess
+from digits.preprocess import MAX_PIXELS, centre_of_mass, components, preprocess
 from nn import NNError
 from nn.network import scale_pixels
 from nn.persist import load_model
@@ -387,3 +387,14 @@ def test_stroke_digits_of_every_kind_are_read_correctly(tmp_path, net):
             if read != digit:
                 wrong.append((digit, description, read))
     assert len(wrong) <= 1, wrong
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_pieces_are_labelled_as_opencv_labels_them_even_on_a_checkerboard(connectivity):
+    # 362 x 362 is the largest square that takes 16-bit labels; a checkerboard has the most pieces.
+    board = (np.indices((362, 362)).sum(axis=0) % 2).astype(np.uint8)
+    count, labels, stats, _ = components(board, connectivity)
+    ref_count, ref_labels, ref_stats, _ = cv2.connectedComponentsWithStats(board, connectivity=connectivity,
+                                                                           ltype=cv2.CV_32S)
+    assert count == ref_count == (65523 if connectivity == 4 else 2)
+    assert np.array_equal(labels, ref_labels) and np.array_equal(stats, ref_stats)

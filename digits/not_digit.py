@@ -9,7 +9,7 @@ things drawn here in code (label 1, not a digit), every one read through the rea
   and letters drawn with a pen by the hand of digits/hand.py;
 - shapes people doodle (stars, hearts, arrows, houses, polygons, crosses, ...), drawn by the hand of
   digits/hand.py;
-- scribbles: a pen wandering through random points, zigzags, loops.
+- scribbles: a pen wandering through random points, zigzags, loops, short strokes dashed off here and there.
 
 Letters that any reader takes for a digit (O, I, l, S, Z, B, G, b, q, g, ...) are not among them: a
 "not a digit" answer to those would be a guess. Nor is P: it is how many people in China, Taiwan and Korea
@@ -114,8 +114,8 @@ def pen_letter(rng):
 
 
 def doodle(rng):
-    """A shape people doodle, drawn by a random hand; polygons of 3 to 7 random corners among them. Half
-    are drawn with care, corners sharp; half in haste, the hand rounding every corner (a quick triangle
+    """A shape people doodle, drawn by a random hand; polygons of 3 to 7 random corners among them. About
+    half are drawn with care, corners sharp; half in haste, the hand rounding every corner (a quick triangle
     is a rounded one, and must still not pass for a digit). No flag: drawn as a triangle on a stem, it
     is the P that many people write for a 9 (see the module notes)."""
     names = [*DOODLES, "polygon"]
@@ -161,7 +161,7 @@ def scribble(rng):
 
 def dashes(rng):
     """Three to seven short strokes of two or three points, each somewhere else in a box up to twice
-    as wide as it is tall."""
+    as wide as it is tall (the hand may widen it a little more)."""
     strokes = []
     for _ in range(int(rng.integers(3, 8))):
         size = rng.uniform(0.15, 0.5)
@@ -199,8 +199,8 @@ def train_gate(out=None, data="mnist", others=OTHERS, settings=None, say=print):
     """Train the not-a-digit network: a dataset's training digits and settings.written digits written in
     code (digits/written.py) as digits, `others` drawings made here as not digits, all randomly
     distorted in every epoch; save it to `out` (default models/not_a_digit.npz) with a record of how it
-    was made. settings.validation: the dataset's last training digits left out (to measure the gate on
-    digits it never saw, as benchmarks/gate_eval.py does). Returns the Network."""
+    was made. settings.validation: the dataset's last training digits left out, only (to measure the
+    gate on digits it never saw, as benchmarks/gate_eval.py does). Returns the Network."""
     from nn.network import Network, mlp
     from nn.persist import save_model
 

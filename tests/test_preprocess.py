@@ -398,3 +398,5 @@ def test_pieces_are_labelled_as_opencv_labels_them_even_on_a_checkerboard(connec
                                                                            ltype=cv2.CV_32S)
     assert count == ref_count == (65523 if connectivity == 4 else 2)
     assert np.array_equal(labels, ref_labels) and np.array_equal(stats, ref_stats)
+    assert labels.dtype == np.uint16                      # the fast labels; one pixel more takes 32 bits
+    assert components(np.zeros((363, 362), np.uint8), connectivity)[1].dtype == np.int32

@@ -34,6 +34,7 @@ from benchmarks.mnist import mnist_or_say_why  # noqa: E402
 from benchmarks.refusal_eval import maker_name  # noqa: E402
 from digits import not_digit  # noqa: E402
 from digits.one_digit import LIMITS  # noqa: E402
+from digits.paths import not_a_digit_model  # noqa: E402
 from digits.preprocess import preprocess  # noqa: E402
 from digits.written import written_digits  # noqa: E402
 from nn.errors import NNError  # noqa: E402
@@ -55,11 +56,11 @@ def read(image, folder):
         return None
 
 
-def test_sets(n, folder):
-    """{set name: {maker: (k, 28, 28) uint8 inputs}}: what a gate must let through and what it must flag."""
+def test_sets(train_images, n, folder):
+    """{set name: {maker: (k, 28, 28) uint8 inputs}}: what a gate must let through and what it must flag.
+    train_images: MNIST's training digits, the last HELD_OUT of which the candidate gate never sees."""
     rng = np.random.default_rng(SEED)
-    train = mnist_or_say_why("train")
-    held = train[0][-HELD_OUT:].reshape(-1, 28, 28)
+    held = train_images[-HELD_OUT:].reshape(-1, 28, 28)
     sets = {"digits": {"MNIST held out, re-drawn": [read(redraw_mnist(d, rng)[0], folder) for d in held],
                        "written, other writers": list(written_digits(n, SEED)[0].reshape(-1, 28, 28))}}
     makers = defaultdict(list)
@@ -94,15 +95,16 @@ def main():
     parser.add_argument("--n", type=int, default=3000, help="drawings of each other set")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "gate.json")
     args = parser.parse_args()
-    if mnist_or_say_why("train") is None:
+    train = mnist_or_say_why("train")
+    if train is None:
         return 0
     with tempfile.TemporaryDirectory() as folder:
-        sets = test_sets(args.n, Path(folder))
+        sets = test_sets(train[0], args.n, Path(folder))
         start = time.perf_counter()
         settings = dataclasses.replace(not_digit.gate_settings(), validation=HELD_OUT)
         candidate = not_digit.train_gate(Path(folder) / "gate.npz", settings=settings)
         seconds = time.perf_counter() - start
-    shipped = load_model(ROOT / "models" / not_digit.paths.NOT_A_DIGIT)
+    shipped = load_model(not_a_digit_model())
     report = {"machine": machine(), "limit": LIMIT, "train_seconds": round(seconds, 1),
               "candidate (this code, MNIST's last 5,000 held out)": measure(candidate, sets),
               "shipped gate": measure(shipped, sets)}

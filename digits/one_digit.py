@@ -164,7 +164,7 @@ def _nudges():
                     M = cv2.getRotationMatrix2D((14, 14), angle, scale)
                     M[:, 2] += (dx, dy)
                     maps.append(M)
-    return maps
+    return tuple(maps)
 
 
 NUDGES = _nudges()

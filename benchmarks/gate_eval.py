@@ -21,7 +21,6 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,13 +30,11 @@ from benchmarks import non_digits  # noqa: E402
 from benchmarks.common import machine, write_report  # noqa: E402
 from benchmarks.drawings import redraw_mnist  # noqa: E402
 from benchmarks.mnist import mnist_or_say_why  # noqa: E402
-from benchmarks.refusal_eval import maker_name  # noqa: E402
+from benchmarks.refusal_eval import maker_name, read_back  # noqa: E402
 from digits import not_digit  # noqa: E402
 from digits.one_digit import LIMITS  # noqa: E402
 from digits.paths import not_a_digit_model  # noqa: E402
-from digits.preprocess import preprocess  # noqa: E402
 from digits.written import written_digits  # noqa: E402
-from nn.errors import NNError  # noqa: E402
 from nn.persist import load_model  # noqa: E402
 
 HELD_OUT = 5000
@@ -48,12 +45,8 @@ SEED = 99            # written digits and not-digits of writers the gates never 
 
 def read(image, folder):
     """A drawing written as PNG and read back through the pipeline: its (28, 28) input, or None."""
-    path = folder / "drawing.png"
-    cv2.imwrite(str(path), image)
-    try:
-        return preprocess(path).image
-    except NNError:
-        return None
+    drawing = read_back(image, folder)
+    return None if isinstance(drawing, str) else drawing.image
 
 
 def test_sets(train_images, n, folder):

@@ -49,14 +49,22 @@ def mnist_images(split):
     return None if data is None else (data[0].reshape(-1, 28, 28), data[1])
 
 
-def judge(net, image, folder):
-    """Write one drawing as PNG, read it through the pipeline; (refusal message or None, evidence or None)."""
+def read_back(image, folder):
+    """Write one drawing as PNG and read it through the pipeline: its Drawing, or the preprocessing's
+    refusal as a message."""
     path = folder / "drawing.png"
     cv2.imwrite(str(path), image)
     try:
-        drawing = preprocess(path)
+        return preprocess(path)
     except NNError as e:
-        return str(e).replace(str(path), "the drawing"), None
+        return str(e).replace(str(path), "the drawing")
+
+
+def judge(net, image, folder):
+    """One drawing read back (read_back) and judged: (refusal message or None, evidence or None)."""
+    drawing = read_back(image, folder)
+    if isinstance(drawing, str):
+        return drawing, None
     return doubt(drawing, net), evidence(drawing, net)
 
 
@@ -95,7 +103,8 @@ def reason_names(message):
     names = {"side by side": "side by side", "times as wide": "width", "inside a closed loop": "inside loops",
              "separate marks": "marks", "of it is ink": "inked", "closed loops": "holes",
              "separate pieces": "pieces", "best score": "score", "unlike any digit": "agreement",
-             "nudged": "steadiness", "in mid-tones": "tones", "no digit found": "preprocessing"}
+             "nudged": "steadiness", "in mid-tones": "tones", "no digit found": "preprocessing",
+             "a letter, a sign or a shape": "digit odds"}
     return [name for phrase, name in names.items() if phrase in message]
 
 

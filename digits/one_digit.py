@@ -26,7 +26,7 @@ kinds of evidence, each compared with what real digits show (LIMITS):
 
 Each limit lies just beyond what MNIST training digits, re-drawn as canvases and preprocessed like any
 drawing, show (benchmarks/refusal_eval.py --calibrate measures them), so that fewer than 1 real digit
-drawing in 200 is refused (0.44% of 10,200 on benchmarks/refusal_eval.py with the dense network, which
+drawing in 200 is refused (0.45% of 10,200 on benchmarks/refusal_eval.py with the dense network, which
 draws from the test digits; most of those are faint MNIST digits that the re-drawing breaks into
 dashes). The score limit holds for the model it was measured on, the shipped models/mnist_mlp.npz; a
 model file can carry its own limits in its record, under "one_digit".

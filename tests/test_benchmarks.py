@@ -150,3 +150,39 @@ def test_the_readmes_not_a_digit_rows_are_the_committed_evaluation():
         shares = [r[k]["flagged"] for k in ("digits", "benchmark letters", "benchmark shapes",
                                             "benchmark scribbles")]
         assert f"| {name} | " + " | ".join(f"{v:.1%}" for v in shares) + " |" in readme, name
+
+
+def test_refusal_eval_names_every_reason_one_digit_gives(monkeypatch):
+    """Each limit, alone beyond, gives a message that refusal_eval counts under that limit's name (a
+    reworded message would otherwise drop out of the reasons table unnoticed)."""
+    from types import SimpleNamespace
+
+    from benchmarks.refusal_eval import reason_names
+    from digits import one_digit
+
+    within = {"tones": 0.0, "side_by_side": 1, "width": 0.8, "inside_loops": 0, "marks": 1, "inked": 0.15,
+              "holes": 1, "pieces": 1, "score": 10.0, "agreement": 0.5, "steadiness": 0.9, "digit_odds": 5.0}
+    assert set(within) == set(one_digit.LIMITS)
+    net = SimpleNamespace(record=None)
+    for key, limit in one_digit.LIMITS.items():
+        beyond = limit - 1 if key in one_digit.LOW else limit + 1
+        monkeypatch.setattr(one_digit, "evidence", lambda drawing, net, e={**within, key: beyond}: e)
+        message = one_digit.doubt(None, net)
+        assert reason_names(message) == [key.replace("_", " ")], (key, message)
+
+
+def test_the_readmes_refusal_table_is_the_committed_evaluation():
+    """Each kind's row of the README's refusal table holds both networks' committed runs (refusal_eval.py)."""
+    import json
+
+    from .conftest import ROOT
+
+    results = ROOT / "benchmarks" / "results"
+    dense, cnn = (json.loads((results / f"{name}.json").read_text())["groups"]
+                  for name in ("refusals", "refusals_cnn"))
+    readme = (ROOT / "README.md").read_text().replace("**", "")
+    assert dense.keys() == cnn.keys()
+    for kind in dense:
+        a, b = dense[kind], cnn[kind]
+        row = f"| {a['n']:,} | {a['refused']:.2%} | {b['n']:,} | {b['refused']:.2%} |"
+        assert row in readme, (kind, row)

@@ -12,9 +12,11 @@ rate per kind and per maker, and writes benchmarks/results/refusals.json.
 
 --calibrate N measures instead the statistics doubt compares with its limits on N MNIST *training*
 digits re-drawn the same way (never the test digits the rates above are measured on) and prints their
-extremes: the limits in digits/one_digit.py are set just beyond them. With --write, the limits that depend
-on the network (score, agreement, steadiness) are set where 0.03% of those digits fall beyond and saved
-in the model file's record, which digits.one_digit reads: a model trained anew gets its own.
+extremes: the limits in digits/one_digit.py are set just beyond them. It also fits the weighing of the
+two networks' view (one_digit.weigh) on those digits and on N drawings of things that are not digits.
+With --write, the limits that depend on the network (score, agreement, steadiness) and the weighing's
+are set where 0.03% of those digits fall beyond and saved in the model file's record, which
+digits.one_digit reads: a model trained anew gets its own.
 Needs MNIST: ../shared/data/mnist.npz on development machines, else data/mnist_*.csv.
 """
 
@@ -36,9 +38,10 @@ from benchmarks import non_digits  # noqa: E402
 from benchmarks.common import write_report  # noqa: E402
 from benchmarks.drawings import redraw_mnist, stroke_digit  # noqa: E402
 from benchmarks.mnist import mnist  # noqa: E402
-from digits.one_digit import LIMITS, LOW, OWN, doubt, evidence  # noqa: E402
+from digits import not_digit  # noqa: E402
+from digits.one_digit import LIMITS, LOW, OWN, doubt, evidence, unlikeness, weigh, weighing_of  # noqa: E402
 from digits.paths import shipped_model  # noqa: E402
-from digits.preprocess import preprocess  # noqa: E402
+from digits.preprocess import preprocess, to_uint8  # noqa: E402
 from nn.errors import NNError  # noqa: E402
 from nn.persist import load_model, save_model  # noqa: E402
 
@@ -124,28 +127,32 @@ def make_drawings(args, test):
             yield "real digits: pen strokes", f"digit {digit}", stroke_digit(digit, rng, brush)[0]
 
 
-# The network's own limits sit where this share of the calibration digits falls beyond each: the very
-# smallest values are a few odd training digits (a limit there lets most scribbles through), and test
-# digits fall beyond a limit about 3 times as often as training digits do (the bar is 0.5% refused).
+# The network's own limits, and the weighing's, sit where this share of the calibration digits falls beyond
+# each: the very smallest values are a few odd training digits (a limit there lets most scribbles
+# through), and test digits fall beyond a limit about 3 times as often as training digits do (the bar is
+# 0.5% refused). For the weighing, chosen on drawings no calibration used (MNIST training digits
+# #55,000-57,999 re-drawn, and pen-stroke digits): with it, at most one more of them in 3,300 was refused.
 TAIL = 0.0003
+OTHERS_SEED = 57       # the not-digit drawings the weighing learns from; the second network learned seed 0's
 
 
 def calibrate(net, n, offset, seed, folder):
-    """The statistics doubt looks at, on n re-drawn MNIST training digits: their extremes and quantiles.
+    """What doubt compares with its limits, on n re-drawn MNIST *training* digits: their extremes and
+    quantiles; and the weighing (one_digit.weigh) fitted on those digits and on n drawings of things that
+    are not digits (digits/not_digit.py's makers, another seed than the second network learned from).
 
     Prints them, and returns the network's own limits (score, agreement, steadiness: the ones that
-    depend on the model) at the TAIL quantile; or None without MNIST.
+    depend on the model) at the TAIL quantile with its weighing; or None without MNIST.
     """
     train = mnist_images("train")
     if train is None:
         print("skipped: no MNIST training set found")
         return None
     rng = np.random.default_rng(seed + offset)
-    rows = []
-    for digit28 in train[0][offset:offset + n]:
-        _, e = judge(net, redraw_mnist(digit28, rng)[0], folder)
-        if e is not None:
-            rows.append(e)
+    rows = _evidence(net, (redraw_mnist(d, rng)[0] for d in train[0][offset:offset + n]), folder)
+    rng = np.random.default_rng([seed + offset, OTHERS_SEED])
+    makers = not_digit.MAKERS
+    others = _evidence(net, (to_uint8(makers[i % len(makers)](rng)) for i in range(n)), folder)
     print(f"{len(rows)} of {n} re-drawn MNIST training digits (from #{offset}) read; statistics "
           f"(low tail for {', '.join(LOW)}; high tail for the rest):")
     for name, limit in LIMITS.items():
@@ -156,8 +163,19 @@ def calibrate(net, n, offset, seed, folder):
         print(f"  {name:13} {'min' if low else 'max'} {q[0]:8.3f}  0.05%: {q[1]:8.3f}  0.1%: {q[2]:8.3f}  "
               f"0.2%: {q[3]:8.3f}  0.5%: {q[4]:8.3f}   limit {limit}: {beyond:.2%} beyond")
     own = {name: float(np.floor(np.quantile([r[name] for r in rows], TAIL) * 100) / 100) for name in OWN}
-    return own | {"calibrated_on": f"{len(rows)} re-drawn MNIST training digits from #{offset}, "
+    weighing = weigh(rows, others, TAIL)
+    flagged = np.mean([unlikeness(e, weighing)[0] > weighing["limit"] for e in others])
+    print(f"the weighing flags {flagged:.1%} of {len(others)} not-digit drawings on its own")
+    return own | {"weighing": weighing,
+                  "calibrated_on": f"{len(rows)} re-drawn MNIST training digits from #{offset} (and "
+                                   f"{len(others)} not-digit drawings for the weighing), "
                                    f"benchmarks/refusal_eval.py --calibrate {n} --write"}
+
+
+def _evidence(net, images, folder):
+    """one_digit.evidence for each image the preprocessing reads."""
+    drawings = (read_back(image, folder) for image in images)
+    return [evidence(drawing, net) for drawing in drawings if not isinstance(drawing, str)]
 
 
 def main():
@@ -171,7 +189,7 @@ def main():
                         "re-drawn MNIST training digits instead")
     parser.add_argument("--offset", type=int, default=0, help="with --calibrate: first training digit")
     parser.add_argument("--write", action="store_true", help="with --calibrate: save the model's own "
-                        "limits into its file (record['one_digit'])")
+                        "limits and weighing into its file (record['one_digit'])")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "refusals.json")
     args = parser.parse_args()
     net = load_model(args.model)
@@ -179,7 +197,7 @@ def main():
     with tempfile.TemporaryDirectory() as folder, threadpool_limits(limits=1, user_api="blas"):
         if args.calibrate:
             own = calibrate(net, args.calibrate, args.offset, args.seed, Path(folder))
-            print(f"the model's own limits ({TAIL:.2%} of the digits above beyond each): {own}")
+            print(f"the model's own limits and weighing ({TAIL:.2%} of the digits above beyond each): {own}")
             if own and args.write:
                 net.record["one_digit"] = own
                 save_model(net, args.model)
@@ -191,8 +209,8 @@ def main():
         start = time.perf_counter()
         results = rates(net, make_drawings(args, test), Path(folder))
         seconds = time.perf_counter() - start
-    report = {"model": args.model.name, "limits": LIMITS, "seed": args.seed, "seconds": round(seconds, 1),
-              "groups": results}
+    report = {"model": args.model.name, "limits": LIMITS, "weighing": weighing_of(net), "seed": args.seed,
+              "seconds": round(seconds, 1), "groups": results}
     _print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_report(args.out, report)

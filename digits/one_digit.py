@@ -24,12 +24,18 @@ kinds of evidence, each compared with what real digits show (LIMITS):
    of most capital letters (H, K, M, N, T, V, W, X, Y) is as digit-like as a digit's by every measure
    above; this one has learned what they look like.
 
+The four numbers of 3 and 4 are also weighed together (unlikeness: a logistic regression fitted on real
+digits and on things that are not, weigh): a drawing that each lets through on its own, by a little, is
+refused when all of them lean the same way. The weighing adds refusals to the limits', never removes
+one: weighed instead of the limits, the second network's log-odds outweighed the rest (it is fitted on
+drawings like those that network learned from), and triangles that the convolutional network reads as a
+confident 0 got through.
+
 Each limit lies just beyond what MNIST training digits, re-drawn as canvases and preprocessed like any
-drawing, show (benchmarks/refusal_eval.py --calibrate measures them), so that fewer than 1 real digit
-drawing in 200 is refused (0.45% of 10,200 on benchmarks/refusal_eval.py with the dense network, which
-draws from the test digits; most of those are faint MNIST digits that the re-drawing breaks into
-dashes). The score limit holds for the model it was measured on, the shipped models/mnist_mlp.npz; a
-model file can carry its own limits in its record, under "one_digit".
+drawing, show (benchmarks/refusal_eval.py --calibrate measures them), and so does the weighing's, so
+that fewer than 1 real digit drawing in 200 is refused. The score limit and the weighing hold for the
+model they were measured on, the shipped models/mnist_mlp.npz (LIMITS, WEIGHING); each shipped model file
+carries its own in its record, under "one_digit".
 
 What it cannot do: tell a letter from the digit it resembles (S from 5, O from 0, l from 1): nobody
 can, so the second network is not taught those letters. Its limit, like the others, holds for the
@@ -67,6 +73,14 @@ LOW = ("score", "agreement", "steadiness", "digit_odds")   # a drawing must stay
 # the current one, whose held-out run flags 0.1% of unseen digits at it), and is not measured per model:
 # measured on MNIST alone it would end up refusing the writers MNIST lacks.
 OWN = ("score", "agreement", "steadiness")
+# The four that tell what the two networks see are also weighed together (unlikeness): a drawing that
+# each of them lets through on its own is refused when all of them lean the same way.
+WEIGHED = LOW
+ODDS = 15.0                 # the log-odds are clipped to +/- this there (+inf: no second network)
+# The weighing of models/mnist_mlp.npz, for a model file that carries none of its own (one trained here:
+# benchmarks/refusal_eval.py --calibrate measures one for any model and saves it in the file).
+WEIGHING = {"mean": [13.9947, 0.2095, 0.9844, 8.7668], "scale": [3.9122, 0.0342, 0.0598, 3.2474],
+            "weights": [-0.7478, -0.3792, -0.2054, -3.0479], "bias": -7.6623, "limit": 4.7428}
 BIG = 0.1                   # a mark counts if at least this share of the largest mark's area...
 INSIDE = 0.04               # ...or, inside a loop, this share (an eye is 5% or more, a pen's speck less)
 TALL = 0.5                  # a column of marks counts as a digit if this share of the ink's height
@@ -87,9 +101,14 @@ REASONS = {
 def doubt(drawing, net):
     """None if the drawing looks like one digit to `net`; else one line saying why not, starting
     "this looks like more than one digit" or "this does not look like a digit"."""
-    limits = {**LIMITS, **(net.record or {}).get("one_digit", {})}
+    own = (net.record or {}).get("one_digit", {})
+    limits = {**LIMITS, **{k: own[k] for k in OWN if k in own}}
     e = evidence(drawing, net)
     beyond = [k for k in LIMITS if (e[k] < limits[k] if k in LOW else e[k] > limits[k])]
+    weighing = weighing_of(net)
+    u, why = unlikeness(e, weighing)
+    if u > weighing["limit"] and why not in beyond:
+        beyond.append(why)
     drawn = "tones" not in beyond                          # a photo is no drawing, of one digit or more
     if drawn and "side_by_side" in beyond and e["marks"] <= e["side_by_side"] + 1:   # noise: more marks
         return (f"this looks like more than one digit: {e['side_by_side']} marks side by side. "
@@ -113,6 +132,51 @@ def evidence(drawing, net):
     """Everything doubt looks at, as a dict of numbers named like LIMITS."""
     return {"tones": drawing.tones, **layout(drawing.parts), **ink_statistics(drawing.image),
             **network_view(drawing.image, net), "digit_odds": digit_odds(drawing.image)}
+
+
+def weighing_of(net):
+    """The model file's own weighing (record["one_digit"]["weighing"]), else WEIGHING."""
+    return (net.record or {}).get("one_digit", {}).get("weighing", WEIGHING)
+
+
+def unlikeness(e, weighing):
+    """How unlike a digit the two networks find a drawing, from its evidence e: the log-odds that it is
+    not a digit, by a logistic regression fitted on real digits and on things that are not (weigh),
+
+        u = b + sum_i w_i (x_i - mean_i) / scale_i,   x = (score, agreement, steadiness, digit odds)
+
+    (mean and scale: the real digits'). Returns (u, the name of the x that pushes u up most: the reason
+    given when u is beyond the limit)."""
+    z = (_weighed(e) - np.asarray(weighing["mean"])) / np.asarray(weighing["scale"])
+    push = np.asarray(weighing["weights"]) * z
+    return float(weighing["bias"] + push.sum()), WEIGHED[int(push.argmax())]
+
+
+def weigh(digits, others, share, steps=30, ridge=1e-3):
+    """The weighing that tells real digits (evidence dicts) from things that are not (`others`), fitted
+    by Newton's method on the logistic loss with each of the two weighing the same; its limit is the
+    unlikeness beyond which `share` of these digits fall. Each weight says how far one spread of that
+    x among real digits moves the log-odds (a small ridge keeps them finite if the two never overlap)."""
+    D, N = np.array([_weighed(e) for e in digits]), np.array([_weighed(e) for e in others])
+    mean, scale = D.mean(axis=0), D.std(axis=0) + 1e-9
+    X = np.column_stack([np.ones(len(D) + len(N)), (np.vstack([D, N]) - mean) / scale])
+    y = np.repeat([0.0, 1.0], [len(D), len(N)])
+    c = np.repeat([0.5 / len(D), 0.5 / len(N)], [len(D), len(N)])     # each of the two sums to 1/2
+    r = ridge * np.r_[0.0, np.ones(len(WEIGHED))]                       # the bias is not pulled to 0
+    beta = np.zeros(X.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-X @ beta))
+        gradient = X.T @ (c * (p - y)) + r * beta
+        hessian = (X * (c * p * (1 - p))[:, None]).T @ X + np.diag(r)
+        beta -= np.linalg.solve(hessian, gradient)
+    limit = np.quantile(X[:len(D)] @ beta, 1 - share)
+    return {"mean": mean.tolist(), "scale": scale.tolist(), "weights": beta[1:].tolist(),
+            "bias": float(beta[0]), "limit": float(limit)}
+
+
+def _weighed(e):
+    """The x of unlikeness, from evidence e."""
+    return np.array([e["score"], e["agreement"], e["steadiness"], np.clip(e["digit_odds"], -ODDS, ODDS)])
 
 
 def layout(parts):

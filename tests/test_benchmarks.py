@@ -19,12 +19,14 @@ def test_flops_count_forward_both_backward_products_and_skip_the_input_gradient(
 
 
 def test_calibration_writes_the_models_own_refusal_limits_and_nothing_else(tmp_path, mnist):
-    """refusal_eval --calibrate N --write: the limits that depend on the network go into its record,
-    where digits.one_digit finds them; the weights are untouched."""
+    """refusal_eval --calibrate N --write: the limits that depend on the network, and the weighing of what
+    the two networks see, go into its record, where digits.one_digit finds them; the weights are
+    untouched."""
     import shutil
     import subprocess
     import sys
 
+    from digits import one_digit
     from digits.paths import shipped_model
     from nn import load_model
 
@@ -38,8 +40,13 @@ def test_calibration_writes_the_models_own_refusal_limits_and_nothing_else(tmp_p
     before, after = load_model(shipped_model()), load_model(model)
     assert after.flat.tobytes() == before.flat.tobytes()
     limits = after.record["one_digit"]
-    assert set(limits) == {"score", "agreement", "steadiness", "calibrated_on"}
+    assert set(limits) == {"score", "agreement", "steadiness", "weighing", "calibrated_on"}
     assert 0 < limits["score"] < 20 and 0 < limits["agreement"] < 1 and 0 < limits["steadiness"] <= 1
+    weighing = limits["weighing"]
+    assert one_digit.weighing_of(after) == weighing
+    score, _, _, odds = weighing["weights"]
+    assert score < 0 and odds < 0          # a higher score, likelier a digit to the second network: a digit
+    assert 0 < weighing["mean"][0] < 30 and abs(weighing["limit"]) < 100
 
 
 def test_the_readmes_learning_table_is_the_committed_evaluation():

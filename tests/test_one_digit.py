@@ -2,6 +2,8 @@
 numbers of several digits are doubted, real digit drawings are not."""
 
 
+from types import SimpleNamespace
+
 import cv2
 import numpy as np
 import pytest
@@ -10,7 +12,8 @@ from threadpoolctl import threadpool_limits
 from benchmarks import non_digits
 from benchmarks.drawings import redraw_mnist, stroke_digit
 from benchmarks.non_digits import sample_photos
-from digits.one_digit import LIMITS, doubt, evidence, layout
+from benchmarks.refusal_eval import reason_names
+from digits.one_digit import LIMITS, WEIGHED, doubt, evidence, layout, unlikeness, weigh, weighing_of
 from digits.paths import shipped_model
 from digits.preprocess import preprocess
 from nn.persist import load_model
@@ -115,15 +118,58 @@ def test_messages_are_one_line_and_every_limit_is_reported(net, tmp_path):
     assert set(evidence(drawing, net)) == set(LIMITS)
 
 
-def test_a_model_can_carry_its_own_limits(net, tmp_path):
+def test_a_model_can_carry_its_own_limits_and_weighing(net, tmp_path):
     image, _ = stroke_digit(3, np.random.default_rng(3), 12)
     path = tmp_path / "three.png"
     cv2.imwrite(str(path), image)
     drawing = preprocess(path)
     assert doubt(drawing, net) is None
+    assert weighing_of(net) is net.record["one_digit"]["weighing"]
     strict = net.copy()
-    strict.record = {**net.record, "one_digit": {"score": 1000.0}}
+    strict.record = {**net.record, "one_digit": {**net.record["one_digit"], "score": 1000.0}}
     assert "the network finds no digit in it" in doubt(drawing, strict)
+    weighed = net.copy()       # only the weighing refuses: it names what pushed it over most
+    weighing = {**net.record["one_digit"]["weighing"], "limit": -1e9}
+    weighed.record = {**net.record, "one_digit": {**net.record["one_digit"], "weighing": weighing}}
+    said = doubt(drawing, weighed)
+    assert said is not None and said.startswith((NOT_A_DIGIT, LETTER)), said
+    _, why = unlikeness(evidence(drawing, net), weighing)
+    assert reason_names(said) == [why.replace("_", " ")]
+
+
+def test_a_model_without_a_weighing_gets_the_dense_networks():
+    """WEIGHING, for model files that carry none, is the shipped dense network's own (rounded)."""
+    from digits.one_digit import WEIGHING
+
+    own = load_model(shipped_model()).record["one_digit"]["weighing"]
+    for key, value in WEIGHING.items():
+        assert np.allclose(value, own[key], atol=1e-4), key
+    assert weighing_of(SimpleNamespace(record={"one_digit": {"score": 3.0}})) is WEIGHING   # older files
+
+
+def test_the_weighing_is_the_logistic_regression_a_reference_library_fits():
+    """weigh's Newton steps reach the same weights as scikit-learn's logistic regression (the same loss:
+    each class weighing the same, the same ridge), and its limit lets through all but `share` of the
+    digits it was fitted on."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    def drawings(n, centre):   # evidence of digits (centre 1) and of things that are not (centre -1)
+        x = rng.normal(centre, 1.0, (n, 4)) * (2.0, 0.1, 0.2, 4.0) + (5.0, 0.3, 0.6, 0.0)
+        return [dict(zip(WEIGHED, row, strict=True)) for row in x]
+    digits, others = drawings(900, 1.0), drawings(300, -1.0)
+    w = weigh(digits, others, share=0.01, ridge=1e-3)
+    X = np.array([[e[k] for k in WEIGHED] for e in digits + others])
+    X = (X - w["mean"]) / np.array(w["scale"])
+    y = np.repeat([0, 1], [900, 300])
+    c = np.repeat([0.5 / 900, 0.5 / 300], [900, 300])
+    reference = LogisticRegression(C=1 / 1e-3, tol=1e-10, max_iter=10_000).fit(X, y, sample_weight=c)
+    assert np.allclose(w["weights"], reference.coef_[0], atol=1e-3)
+    assert np.isclose(w["bias"], reference.intercept_[0], atol=1e-3)
+    assert all(v < 0 for v in w["weights"])             # more of any of them: more like a digit
+    u = np.array([unlikeness(e, w)[0] for e in digits])
+    assert np.mean(u > w["limit"]) == pytest.approx(0.01, abs=1 / 900)
+    assert np.mean([unlikeness(e, w)[0] > w["limit"] for e in others]) > 0.9
 
 
 @pytest.mark.parametrize("model", ["mnist_mlp.npz", "mnist_cnn.npz"])

@@ -32,10 +32,11 @@ drawings like those that network learned from), and triangles that the convoluti
 confident 0 got through.
 
 Each limit lies just beyond what MNIST training digits, re-drawn as canvases and preprocessed like any
-drawing, show (benchmarks/refusal_eval.py --calibrate measures them), and so does the weighing's, so
-that fewer than 1 real digit drawing in 200 is refused. The score limit and the weighing hold for the
-model they were measured on, the shipped models/mnist_mlp.npz (LIMITS, WEIGHING); each shipped model file
-carries its own in its record, under "one_digit".
+drawing, show (benchmarks/refusal_eval.py --calibrate measures them): the score, agreement and steadiness
+limits and the weighing's where 0.03% of those digits fall beyond, so that fewer than 1 real digit
+drawing in 200 is refused. Those four depend on the model: each shipped model file carries its own in its
+record, under "one_digit"; a model without any gets LIMITS and WEIGHING (the dense network's weighing),
+and one whose limits were measured before there was a weighing is not weighed.
 
 What it cannot do: tell a letter from the digit it resembles (S from 5, O from 0, l from 1): nobody
 can, so the second network is not taught those letters. Its limit, like the others, holds for the
@@ -95,20 +96,26 @@ REASONS = {
     "agreement": "what the network sees is unlike any digit (agreement {:.2f})",
     "steadiness": "its guess changes when the drawing is nudged",
     "digit_odds": "it looks like a letter, a sign or a shape",
+    "weighed": "taken together, what the two networks see is unlike a digit (most of all its {})",
 }
+# How the weighing's reason names the number that pushed it over most.
+PUSHES = {"score": "highest score", "agreement": "agreement with its guess",
+          "steadiness": "steadiness under small shifts and turns",
+          "digit_odds": "likeness to letters and shapes"}
 
 
 def doubt(drawing, net):
     """None if the drawing looks like one digit to `net`; else one line saying why not, starting
     "this looks like more than one digit" or "this does not look like a digit"."""
-    own = (net.record or {}).get("one_digit", {})
-    limits = {**LIMITS, **{k: own[k] for k in OWN if k in own}}
+    limits, weighing = limits_of(net), weighing_of(net)
     e = evidence(drawing, net)
     beyond = [k for k in LIMITS if (e[k] < limits[k] if k in LOW else e[k] > limits[k])]
-    weighing = weighing_of(net)
-    u, why = unlikeness(e, weighing)
-    if u > weighing["limit"] and why not in beyond:
-        beyond.append(why)
+    pushed_by = None
+    if weighing is not None:
+        u, pushed_by = unlikeness(e, weighing)
+        if not u <= weighing["limit"]:                     # NaN too: no digit shows that
+            beyond.append("weighed")
+            e = {**e, "weighed": PUSHES[pushed_by]}
     drawn = "tones" not in beyond                          # a photo is no drawing, of one digit or more
     if drawn and "side_by_side" in beyond and e["marks"] <= e["side_by_side"] + 1:   # noise: more marks
         return (f"this looks like more than one digit: {e['side_by_side']} marks side by side. "
@@ -117,8 +124,9 @@ def doubt(drawing, net):
     if drawn and "width" in beyond and not set(beyond) & untidy:
         return (f"this looks like more than one digit: the ink is {e['width']:.1f} times as wide as it "
                 "is tall. Draw one digit at a time.")
-    if drawn and "digit_odds" in beyond and not set(beyond) & (untidy | {"score"}):   # digit-like to the
-        # first network, yet the second has seen such things: a letter, a sign or a shape
+    letter_like = "digit_odds" in beyond or ("weighed" in beyond and pushed_by == "digit_odds")
+    if drawn and letter_like and not set(beyond) & (untidy | {"score"}):   # digit-like to the first
+        # network, yet the second has seen such things: a letter, a sign or a shape
         return ("this looks like a letter, a sign or a shape, not a digit. Draw one digit, large and "
                 "clear, in the middle of the canvas.")
     found = [REASONS[k].format(e[k]) for k in beyond if k in REASONS]
@@ -134,9 +142,18 @@ def evidence(drawing, net):
             **network_view(drawing.image, net), "digit_odds": digit_odds(drawing.image)}
 
 
+def limits_of(net):
+    """LIMITS, with the model file's own score, agreement and steadiness limits (record["one_digit"])."""
+    own = (net.record or {}).get("one_digit") or {}
+    return {**LIMITS, **{k: own[k] for k in OWN if k in own}}
+
+
 def weighing_of(net):
-    """The model file's own weighing (record["one_digit"]["weighing"]), else WEIGHING."""
-    return (net.record or {}).get("one_digit", {}).get("weighing", WEIGHING)
+    """The model file's own weighing (record["one_digit"]["weighing"]); WEIGHING for a model that has no
+    limits of its own; None for one whose limits were measured before there was a weighing (another
+    model's weighing does not fit its numbers)."""
+    own = (net.record or {}).get("one_digit") or {}
+    return own.get("weighing", None if own else WEIGHING)
 
 
 def unlikeness(e, weighing):
@@ -148,6 +165,8 @@ def unlikeness(e, weighing):
     (mean and scale: the real digits'). Returns (u, the name of the x that pushes u up most: the reason
     given when u is beyond the limit)."""
     z = (_weighed(e) - np.asarray(weighing["mean"])) / np.asarray(weighing["scale"])
+    if np.isinf(e["digit_odds"]):          # no second network to ask: its number says nothing either way
+        z[WEIGHED.index("digit_odds")] = 0.0
     push = np.asarray(weighing["weights"]) * z
     return float(weighing["bias"] + push.sum()), WEIGHED[int(push.argmax())]
 
@@ -157,6 +176,8 @@ def weigh(digits, others, share, steps=30, ridge=1e-3):
     by Newton's method on the logistic loss with each of the two weighing the same; its limit is the
     unlikeness beyond which `share` of these digits fall. Each weight says how far one spread of that
     x among real digits moves the log-odds (a small ridge keeps them finite if the two never overlap)."""
+    if not digits or not others:
+        raise ValueError("weigh needs evidence of real digits and of things that are not digits")
     D, N = np.array([_weighed(e) for e in digits]), np.array([_weighed(e) for e in others])
     mean, scale = D.mean(axis=0), D.std(axis=0) + 1e-9
     X = np.column_stack([np.ones(len(D) + len(N)), (np.vstack([D, N]) - mean) / scale])

@@ -1,5 +1,7 @@
 """The arithmetic the benchmark reports rests on (no timing here: timing lives in benchmarks/ only)."""
 
+import numpy as np
+
 from benchmarks.compare import SIZES, time_to, training_flops_per_epoch
 
 
@@ -47,6 +49,7 @@ def test_calibration_writes_the_models_own_refusal_limits_and_nothing_else(tmp_p
     score, _, _, odds = weighing["weights"]
     assert score < 0 and odds < 0          # a higher score, likelier a digit to the second network: a digit
     assert 0 < weighing["mean"][0] < 30 and abs(weighing["limit"]) < 100
+    assert all(np.isfinite(weighing[k]).all() for k in ("mean", "scale", "weights", "bias", "limit"))
 
 
 def test_the_readmes_learning_table_is_the_committed_evaluation():
@@ -170,12 +173,18 @@ def test_refusal_eval_names_every_reason_one_digit_gives(monkeypatch):
     within = {"tones": 0.0, "side_by_side": 1, "width": 0.8, "inside_loops": 0, "marks": 1, "inked": 0.15,
               "holes": 1, "pieces": 1, "score": 10.0, "agreement": 0.5, "steadiness": 0.9, "digit_odds": 5.0}
     assert set(within) == set(one_digit.LIMITS)
-    net = SimpleNamespace(record=None)
+    unweighed = SimpleNamespace(record={"one_digit": {"score": one_digit.LIMITS["score"]}})   # limits only
     for key, limit in one_digit.LIMITS.items():
         beyond = limit - 1 if key in one_digit.LOW else limit + 1
         monkeypatch.setattr(one_digit, "evidence", lambda drawing, net, e={**within, key: beyond}: e)
-        message = one_digit.doubt(None, net)
+        message = one_digit.doubt(None, unweighed)
         assert reason_names(message) == [key.replace("_", " ")], (key, message)
+    # and the weighing alone (a made-up one, certain to refuse, whose biggest push is never the odds)
+    monkeypatch.setattr(one_digit, "evidence", lambda drawing, net: within)
+    monkeypatch.setattr(one_digit, "WEIGHING", {"mean": [0.0] * 4, "scale": [1.0] * 4,
+                                                "weights": [0.0, 0.0, -1.0, 0.0], "bias": 0.0, "limit": -1e9})
+    message = one_digit.doubt(None, SimpleNamespace(record=None))
+    assert reason_names(message) == ["weighed"], message
 
 
 def test_the_readmes_refusal_table_is_the_committed_evaluation():

@@ -134,17 +134,39 @@ def test_a_model_can_carry_its_own_limits_and_weighing(net, tmp_path):
     said = doubt(drawing, weighed)
     assert said is not None and said.startswith((NOT_A_DIGIT, LETTER)), said
     _, why = unlikeness(evidence(drawing, net), weighing)
-    assert reason_names(said) == [why.replace("_", " ")]
+    assert reason_names(said) == (["digit odds"] if why == "digit_odds" else ["weighed"])
 
 
-def test_a_model_without_a_weighing_gets_the_dense_networks():
-    """WEIGHING, for model files that carry none, is the shipped dense network's own (rounded)."""
+def test_a_model_without_a_weighing_gets_the_dense_networks_unless_its_limits_predate_weighings():
+    """WEIGHING, for model files that carry no limits, is the shipped dense network's own (rounded); a
+    file whose limits were measured before there was a weighing is not weighed (another model's weighing
+    would not fit its numbers)."""
     from digits.one_digit import WEIGHING
 
     own = load_model(shipped_model()).record["one_digit"]["weighing"]
     for key, value in WEIGHING.items():
         assert np.allclose(value, own[key], atol=1e-4), key
-    assert weighing_of(SimpleNamespace(record={"one_digit": {"score": 3.0}})) is WEIGHING   # older files
+    assert weighing_of(SimpleNamespace(record=None)) is WEIGHING
+    assert weighing_of(SimpleNamespace(record={"one_digit": None})) is WEIGHING
+    assert weighing_of(SimpleNamespace(record={"one_digit": {"score": 3.0}})) is None
+
+
+def test_the_weighing_hears_nothing_from_a_missing_second_network_and_refuses_what_no_digit_shows(
+        monkeypatch):
+    """No not-a-digit network (its log-odds +inf) counts as a typical digit's odds, not as very digit-like;
+    a number no digit shows (NaN) is refused, not let through."""
+    from digits import one_digit
+
+    weighing = load_model(shipped_model()).record["one_digit"]["weighing"]
+    typical = dict(zip(WEIGHED, weighing["mean"], strict=True))
+    assert unlikeness({**typical, "digit_odds": float("inf")}, weighing) == unlikeness(typical, weighing)
+    digit = {"tones": 0.0, "side_by_side": 1, "width": 0.8, "inside_loops": 0, "marks": 1, "inked": 0.15,
+             "holes": 1, "pieces": 1, **typical}
+    net = SimpleNamespace(record={"one_digit": {"weighing": weighing}})
+    monkeypatch.setattr(one_digit, "evidence", lambda drawing, net: digit)
+    assert doubt(None, net) is None
+    monkeypatch.setattr(one_digit, "evidence", lambda drawing, net: {**digit, "steadiness": float("nan")})
+    assert reason_names(doubt(None, net)) == ["weighed"]
 
 
 def test_the_weighing_is_the_logistic_regression_a_reference_library_fits():
@@ -155,7 +177,7 @@ def test_the_weighing_is_the_logistic_regression_a_reference_library_fits():
 
     rng = np.random.default_rng(0)
     def drawings(n, centre):   # evidence of digits (centre 1) and of things that are not (centre -1)
-        x = rng.normal(centre, 1.0, (n, 4)) * (2.0, 0.1, 0.2, 4.0) + (5.0, 0.3, 0.6, 0.0)
+        x = rng.normal(centre, 1.0, (n, 4)) * (2.0, 0.1, 0.2, 2.0) + (5.0, 0.3, 0.6, 0.0)   # |odds| < 15
         return [dict(zip(WEIGHED, row, strict=True)) for row in x]
     digits, others = drawings(900, 1.0), drawings(300, -1.0)
     w = weigh(digits, others, share=0.01, ridge=1e-3)

@@ -202,3 +202,30 @@ def test_the_readmes_refusal_table_is_the_committed_evaluation():
         a, b = dense[kind], cnn[kind]
         row = f"| {a['n']:,} | {a['refused']:.2%} | {b['n']:,} | {b['refused']:.2%} |"
         assert row in readme, (kind, row)
+
+
+def test_the_readmes_weighing_numbers_are_the_committed_evaluation():
+    """The README's held-out comparison of the limits alone and with the weighing is weighing_eval.py's run
+    for both shipped models (results/weighing_mnist_*.json)."""
+    import json
+
+    from .conftest import ROOT
+
+    dense, cnn = (json.loads((ROOT / "benchmarks" / "results" / f"weighing_mnist_{arch}.json").read_text())
+                  ["refused"] for arch in ("mlp", "cnn"))
+    for run in (dense, cnn):     # no more held-out digits refused with the weighing than without
+        assert run["held-out digits"]["with the weighing"] <= run["held-out digits"]["limits alone"]
+
+    def pct(run, kind, key="with the weighing"):
+        return f"{run[kind][key]:.1%}"
+
+    for kind in ("letters", "shapes"):           # the sentence gives one "before" for both networks
+        assert pct(dense, kind, "limits alone") == pct(cnn, kind, "limits alone")
+    sentence = (f"letters {pct(dense, 'letters', 'limits alone')} to {pct(dense, 'letters')} (dense) and "
+                f"{pct(cnn, 'letters')} (convolutional), scribbles {pct(dense, 'scribbles', 'limits alone')} "
+                f"to {pct(dense, 'scribbles')} and {pct(cnn, 'scribbles', 'limits alone')} to "
+                f"{pct(cnn, 'scribbles')}, shapes {pct(dense, 'shapes', 'limits alone')} to "
+                f"{pct(dense, 'shapes')} and {pct(cnn, 'shapes')}, "
+                f"noise {pct(dense, 'noise', 'limits alone')} to {pct(dense, 'noise')} (dense)")
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert sentence in readme, sentence

@@ -39,7 +39,7 @@ from benchmarks.common import write_report  # noqa: E402
 from benchmarks.drawings import redraw_mnist, stroke_digit  # noqa: E402
 from benchmarks.mnist import mnist  # noqa: E402
 from digits import not_digit  # noqa: E402
-from digits.one_digit import LIMITS, LOW, OWN, doubt, evidence, limits_of, unlikeness, weigh, weighing_of  # noqa: E402
+from digits.one_digit import LIMITS, LOW, OWN, doubt_of, evidence, limits_of, unlikeness, weigh, weighing_of  # noqa: E402
 from digits.paths import shipped_model  # noqa: E402
 from digits.preprocess import preprocess, to_uint8  # noqa: E402
 from nn.errors import NNError  # noqa: E402
@@ -68,7 +68,8 @@ def judge(net, image, folder):
     drawing = read_back(image, folder)
     if isinstance(drawing, str):
         return drawing, None
-    return doubt(drawing, net), evidence(drawing, net)
+    e = evidence(drawing, net)
+    return doubt_of(e, net), e
 
 
 def maker_name(description):

@@ -52,9 +52,9 @@ def drawings(train, n):
             yield kind, maker_name(description), image
 
 
-def refused(net, drawing):
-    """Whether doubt refuses the Drawing (a preprocessing message counts as refused)."""
-    return isinstance(drawing, str) or one_digit.doubt(drawing, net) is not None
+def refused(e, net):
+    """Whether doubt refuses a drawing with evidence e (None: the preprocessing refused it already)."""
+    return e is None or one_digit.doubt_of(e, net) is not None
 
 
 def limits_alone(net):
@@ -81,9 +81,10 @@ def main():
     with tempfile.TemporaryDirectory() as folder, threadpool_limits(limits=1, user_api="blas"):
         for group, maker, image in drawings(train[0], args.n):
             drawing = read_back(image, Path(folder))
+            e = None if isinstance(drawing, str) else one_digit.evidence(drawing, net)   # the same for both
             for key in (group, f"{group}: {maker}"):
-                tally[key][0] += refused(alone, drawing)
-                tally[key][1] += refused(net, drawing)
+                tally[key][0] += refused(e, alone)
+                tally[key][1] += refused(e, net)
                 tally[key][2] += 1
     report = {"model": args.model.name, "seed": SEED,
               "refused": {k: {"limits alone": a / n, "with the weighing": b / n, "n": n}

@@ -107,8 +107,12 @@ PUSHES = {"score": "highest score", "agreement": "agreement with its guess",
 def doubt(drawing, net):
     """None if the drawing looks like one digit to `net`; else one line saying why not, starting
     "this looks like more than one digit" or "this does not look like a digit"."""
+    return doubt_of(evidence(drawing, net), net)
+
+
+def doubt_of(e, net):
+    """doubt's answer from a drawing's evidence e (for a caller that keeps the evidence too)."""
     limits, weighing = limits_of(net), weighing_of(net)
-    e = evidence(drawing, net)
     beyond = [k for k in LIMITS if (e[k] < limits[k] if k in LOW else e[k] > limits[k])]
     pushed_by = None
     if weighing is not None:
